@@ -1,0 +1,145 @@
+// Builds one SpeakSafe service: storage, content, NLU, bot, channels, hub and
+// the HTTP server. bot/index.ts runs it; tests and benchmarks create their own.
+import path from 'node:path';
+import { ConversationState, UserState } from 'botbuilder';
+import * as restify from 'restify';
+import { registerHub } from '../hub';
+import { MainDialog, type Profile } from '../dialogs/mainDialog';
+import type { SafetyState } from '../dialogs/turn';
+import { registerBotFramework, createCloudAdapter } from './channels/botFramework';
+import { BotRunner } from './channels/botRunner';
+import { registerChannels } from './channels';
+import type { Config } from './config';
+import { loadContent } from './content';
+import { openDb, pingDb } from './db/prisma';
+import { NluService } from './nlu/nlu';
+import { ReferralDomain } from './referrals/domain';
+import { OutboxWorker } from './referrals/outbox';
+import { ReferralStore } from './referrals/repository';
+import { loadDangerRules } from './safety/danger';
+import type { Services } from './services';
+import { SpeakSafeBot } from './speakSafeBot';
+import { PrismaStorage } from './storage/prismaStorage';
+import { createLogger, type Logger } from './util/logger';
+import { resolveSecrets } from './util/secrets';
+import { sendDangerGuidance } from '../dialogs/safety';
+import { turnInfo } from '../dialogs/turn';
+
+export interface App {
+  server: restify.Server;
+  services: Services;
+  bot: SpeakSafeBot;
+  dialog: MainDialog;
+  outbox: OutboxWorker;
+  listen(): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const startedAt = new Date();
+  const secrets = resolveSecrets(config);
+  const content = loadContent({ dir: config.CONTENT_DIR, area: config.AREA, locale: config.LOCALE });
+  const [db, nlu] = await Promise.all([
+    openDb({ databaseFile: config.databaseFile }),
+    NluService.train({ contentDir: path.join(content.dir, 'nlu'), locales: [content.locale], threshold: config.NLU_THRESHOLD }),
+  ]);
+  const dangerRules = loadDangerRules(path.join(content.dir, 'safety', 'danger-phrases.yml'));
+  const storage = new PrismaStorage(db, secrets.identityHashSecret);
+  const conversationState = new ConversationState(storage);
+  const userState = new UserState(storage);
+  const referrals = new ReferralStore(db, { contactKey: secrets.contactEncryptionKey, publicBaseUrl: config.publicBaseUrl });
+  const referralDomain = new ReferralDomain(content.dir, content.area);
+  const dialog = new MainDialog({
+    content,
+    referrals,
+    domain: referralDomain,
+    logger,
+    profile: userState.createProperty<Profile>('profile'),
+    safety: conversationState.createProperty<SafetyState>('safety'),
+  });
+  const bot = new SpeakSafeBot({
+    content,
+    nlu,
+    dangerRules,
+    conversationState,
+    userState,
+    dialog,
+    logger,
+    maxMessageChars: config.MAX_MESSAGE_CHARS,
+  });
+  const runner = new BotRunner(bot);
+  const services: Services = {
+    config,
+    logger,
+    db,
+    secrets,
+    content,
+    nlu,
+    dangerRules,
+    storage,
+    conversationState,
+    userState,
+    referrals,
+    referralDomain,
+    runner,
+    startedAt,
+  };
+
+  const server = restify.createServer({ name: 'speaksafe', handleUncaughtExceptions: false });
+  server.pre(restify.plugins.pre.dedupeSlashes());
+  server.use(restify.plugins.queryParser({ mapParams: false }));
+  server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: config.MAX_BODY_BYTES }));
+  // Anonymity: no access log with addresses or user agents is ever written.
+
+  server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {
+    res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
+  });
+  server.get('/readyz', async (_req: restify.Request, res: restify.Response) => {
+    const database = await pingDb(db);
+    const ready = database && nlu.ready;
+    res.status(ready ? 200 : 503);
+    res.json({ status: ready ? 'ready' : 'not ready', database, nlu: nlu.ready });
+  });
+
+  const adapter = createCloudAdapter(config, logger, async (context) => {
+    if (turnInfo(context).safety.danger) await sendDangerGuidance(context, content);
+    await context.sendActivity(content.messages.t('error_safety'));
+  });
+  registerBotFramework(server, { config, adapter, bot, logger });
+  registerChannels(server, services);
+  registerHub(server, services);
+
+  const outbox = new OutboxWorker(db, { webhookUrl: config.HUB_ALERT_WEBHOOK_URL, pollMs: config.OUTBOX_POLL_MS }, logger);
+
+  let closed = false;
+  return {
+    server,
+    services,
+    bot,
+    dialog,
+    outbox,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.PORT, config.HOST, () => {
+          const address = server.address() as { port: number };
+          outbox.start();
+          const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+          resolve({ url: `http://${host}:${address.port}`, port: address.port });
+        });
+      }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await outbox.stop();
+      await new Promise<void>((resolve) => {
+        if (!server.server.listening) return resolve();
+        server.close(() => resolve());
+        // Idle keep-alive sockets would hold close() open.
+        (server.server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Runs one turn of the bot in process and returns its replies. SpeakSafe's own
+// channels (SMS, the self-hosted Direct Line, the terminal chat) use this
+// instead of calling back through a Bot Framework connector.
+import crypto from 'node:crypto';
+import { ActivityTypes, BotAdapter, DeliveryModes, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
+
+class InProcessAdapter extends BotAdapter {
+  async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    // Only reached for activities sent outside expectReplies (none today).
+    context.bufferedReplyActivities.push(...(activities as unknown as Activity[]));
+    return activities.map(() => ({ id: crypto.randomUUID() }));
+  }
+  async updateActivity(): Promise<void> {
+    throw new Error('updateActivity is not supported in process');
+  }
+  async deleteActivity(): Promise<void> {
+    throw new Error('deleteActivity is not supported in process');
+  }
+  async continueConversation(reference: Partial<ConversationReference>, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'continueConversation' }, reference, true);
+    await this.runMiddleware(new TurnContext(this, activity), logic);
+  }
+  async turn(activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<Activity[]> {
+    const context = new TurnContext(this, activity);
+    await this.runMiddleware(context, logic);
+    return (context.bufferedReplyActivities as Activity[]).filter((a) => a.type === ActivityTypes.Message);
+  }
+}
+
+export interface Turnable {
+  run(context: TurnContext): Promise<void>;
+}
+
+export interface InboundMessage {
+  channelId: string;
+  conversationId: string;
+  userId: string;
+  text?: string;
+  type?: string;
+  attachments?: Activity['attachments'];
+  value?: unknown;
+  membersAdded?: Activity['membersAdded'];
+  locale?: string;
+}
+
+export class BotRunner {
+  private readonly adapter = new InProcessAdapter();
+
+  constructor(private readonly bot: Turnable) {}
+
+  /** Run one activity through the bot; resolves with the bot's message replies. */
+  async run(input: InboundMessage): Promise<Activity[]> {
+    const activity = {
+      type: input.type ?? ActivityTypes.Message,
+      id: crypto.randomUUID(),
+      timestamp: new Date(),
+      serviceUrl: 'urn:speaksafe:in-process',
+      channelId: input.channelId,
+      conversation: { id: input.conversationId, isGroup: false, conversationType: 'personal', name: '' },
+      from: { id: input.userId, name: '' },
+      recipient: { id: 'speaksafe', name: 'SpeakSafe' },
+      text: input.text,
+      attachments: input.attachments,
+      value: input.value,
+      membersAdded: input.membersAdded,
+      locale: input.locale ?? 'en-GB',
+      deliveryMode: DeliveryModes.ExpectReplies,
+    } as Activity;
+    return this.adapter.turn(activity, (context) => this.bot.run(context));
+  }
+}

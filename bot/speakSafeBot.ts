@@ -1,0 +1,129 @@
+// The bot: for every message it runs the NLU and the safety check once, then
+// hands the turn to MainDialog, and saves state at the end of the turn.
+// Turns of one conversation run one at a time in this process; the eTag on
+// stored state guards against two processes.
+import { ActivityHandler, type ConversationState, type Middleware, type StatePropertyAccessor, type TurnContext, type UserState } from 'botbuilder';
+import type { DialogState } from 'botbuilder-dialogs';
+import type { Content } from './content';
+import type { NluResult, NluService } from './nlu/nlu';
+import { detectDanger, type DangerRules } from './safety/danger';
+import type { Logger } from './util/logger';
+import { KeyedLock } from './util/keyedLock';
+import type { MainDialog } from '../dialogs/mainDialog';
+import { setTurnInfo, turnInfo } from '../dialogs/turn';
+import { sendDangerGuidance } from '../dialogs/safety';
+
+export interface BotDeps {
+  content: Content;
+  nlu: NluService;
+  dangerRules: DangerRules;
+  conversationState: ConversationState;
+  userState: UserState;
+  dialog: MainDialog;
+  logger: Logger;
+  maxMessageChars: number;
+}
+
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+
+/** Message text as the bot reads it: no control characters, bounded length. */
+export function cleanText(text: unknown, maxChars: number): string {
+  if (typeof text !== 'string') return '';
+  return text.replace(CONTROL_CHARS, ' ').slice(0, maxChars).trim();
+}
+
+export type AnalyseDeps = Pick<BotDeps, 'content' | 'nlu' | 'dangerRules' | 'logger' | 'maxMessageChars'> & {
+  /** Titles of the buttons the bot offered last turn. */
+  offered?: string[];
+};
+
+/** Classify the message once and run the safety check; dialogs read the result with turnInfo(). */
+export async function analyseTurn(context: TurnContext, deps: AnalyseDeps): Promise<void> {
+  const text = cleanText(context.activity.text, deps.maxMessageChars);
+  // A tapped button is an answer, not a disclosure: the classifier alone never
+  // turns one into an alarm (the phrase rules still apply to everything).
+  const pressedButton = (deps.offered ?? []).some((o) => o.trim().toLowerCase() === text.toLowerCase());
+  let nlu: NluResult | null = null;
+  try {
+    const command = deps.content.commands.get(text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, '').replace(/\s+/g, ' ').trim());
+    nlu = command ? { intent: command, score: 1 } : text ? await deps.nlu.classify(text, deps.content.locale) : null;
+  } catch (err) {
+    deps.logger.warn({ err: (err as Error).message }, 'nlu failed; rules alone decide');
+  }
+  const safety = await detectDanger(text, nlu && !pressedButton ? { classify: async () => nlu! } : null, deps.dangerRules, deps.content.locale);
+  setTurnInfo(context, { text, nlu, safety: { danger: safety.danger, by: safety.by, rule: safety.rule } });
+}
+
+/**
+ * Analyses every message before the dialogs see it (NLU + safety check), and
+ * remembers which buttons the bot offered so a tapped button is never mistaken
+ * for a disclosure by the classifier. Used by the bot and by dialog tests.
+ */
+export class TurnAnalyser implements Middleware {
+  private readonly offered: StatePropertyAccessor<string[]>;
+
+  constructor(
+    private readonly deps: AnalyseDeps,
+    conversationState: ConversationState,
+  ) {
+    this.offered = conversationState.createProperty<string[]>('offered');
+  }
+
+  async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
+    if (context.activity.type === 'message') {
+      await analyseTurn(context, { ...this.deps, offered: await this.offered.get(context, []) });
+    }
+    let offered: string[] | undefined;
+    context.onSendActivities(async (_ctx, activities, nextSend) => {
+      for (const a of activities) if (a.type === 'message') offered = (a.suggestedActions?.actions ?? []).map((x) => String(x.title));
+      return nextSend();
+    });
+    await next();
+    if (offered) await this.offered.set(context, offered);
+  }
+}
+
+export class SpeakSafeBot extends ActivityHandler {
+  private readonly dialogState: StatePropertyAccessor<DialogState>;
+  private readonly analyser: TurnAnalyser;
+  private readonly locks = new KeyedLock();
+
+  constructor(private readonly deps: BotDeps) {
+    super();
+    this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
+    this.analyser = new TurnAnalyser(deps, deps.conversationState);
+
+    this.onMessage(async (context, next) => {
+      const text = cleanText(context.activity.text, deps.maxMessageChars);
+      if (!text && context.activity.attachments?.length) {
+        await context.sendActivity(deps.content.messages.t('sms_no_pictures'));
+        return next();
+      }
+      await deps.dialog.run(context, this.dialogState);
+      await next();
+    });
+
+    this.onMembersAdded(async (context, next) => {
+      const joined = (context.activity.membersAdded ?? []).some((m) => m.id !== context.activity.recipient?.id);
+      if (joined) await deps.dialog.run(context, this.dialogState, { kind: 'welcome' });
+      await next();
+    });
+  }
+
+  override async run(context: TurnContext): Promise<void> {
+    const key = `${context.activity.channelId}/${context.activity.conversation?.id}`;
+    await this.locks.run(key, async () => {
+      try {
+        await this.analyser.onTurn(context, () => super.run(context));
+        await this.deps.conversationState.saveChanges(context);
+        await this.deps.userState.saveChanges(context);
+      } catch (err) {
+        // Storage down, a conflict, a bug: whatever happened, the person still
+        // gets the safety numbers, and 999 guidance first if they need it.
+        this.deps.logger.error({ err: (err as Error).message }, 'turn failed');
+        if (turnInfo(context).safety.danger) await sendDangerGuidance(context, this.deps.content);
+        await context.sendActivity(this.deps.content.messages.t('error_safety'));
+      }
+    });
+  }
+}

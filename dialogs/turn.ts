@@ -1,0 +1,39 @@
+// What the bot learned about the current message before any dialog runs:
+// the NLU result and the safety check. Computed once per turn.
+import type { TurnContext } from 'botbuilder';
+import type { NluResult } from '../bot/nlu/nlu';
+
+export interface SafetyCheck {
+  danger: boolean;
+  by: 'rule' | 'nlu' | null;
+  rule?: string;
+}
+
+export interface TurnInfo {
+  text: string;
+  nlu: NluResult | null;
+  safety: SafetyCheck;
+}
+
+const KEY = Symbol.for('speaksafe.turnInfo');
+
+export function setTurnInfo(context: TurnContext, info: TurnInfo): void {
+  context.turnState.set(KEY, info);
+}
+
+export function turnInfo(context: TurnContext): TurnInfo {
+  return (
+    (context.turnState.get(KEY) as TurnInfo | undefined) ?? {
+      text: context.activity.text ?? '',
+      nlu: null,
+      safety: { danger: false, by: null },
+    }
+  );
+}
+
+/** Danger reported during this conversation, kept so a referral in progress carries it. */
+export interface SafetyState {
+  count: number;
+  notes: string[];
+}
+export const emptySafety = (): SafetyState => ({ count: 0, notes: [] });

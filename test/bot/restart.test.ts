@@ -1,0 +1,59 @@
+// State lives in the database: a restart mid-conversation loses nothing.
+import { startApp, tempDir } from '../helpers/app';
+
+async function send(url: string, text: string): Promise<string[]> {
+  const res = await fetch(`${url}/api/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      type: 'message',
+      text,
+      channelId: 'emulator',
+      from: { id: 'restart-user' },
+      recipient: { id: 'bot' },
+      conversation: { id: 'restart-conv' },
+      deliveryMode: 'expectReplies',
+      serviceUrl: 'http://127.0.0.1:9',
+    }),
+  });
+  const body = (await res.json()) as { activities: Array<{ type: string; text?: string }> };
+  return body.activities.filter((a) => a.type === 'message').map((a) => a.text ?? '');
+}
+
+test('a referral in progress continues after the process restarts', async () => {
+  const dir = tempDir();
+  const first = await startApp({}, dir);
+  const m = first.app.services.content.messages;
+  await send(first.url, 'I need to report something');
+  await send(first.url, m.t('referral.options.concern.young_person'));
+  const afterAge = await send(first.url, m.t('referral.options.age.16_17'));
+  expect(afterAge.join('\n')).toContain(m.t('referral.ask.name'));
+  await first.close();
+
+  const second = await startApp({}, dir);
+  try {
+    const replies = await send(second.url, 'Jay');
+    // The next question, not a fresh start: the name was accepted and residency comes next.
+    expect(replies.join('\n')).toContain(m.t('referral.ask.residency', { who: m.t('referral.who.young_person') }));
+    const back = await send(second.url, 'back');
+    expect(back.join('\n')).toContain(m.t('referral.ask.name'));
+  } finally {
+    await second.close();
+  }
+});
+
+test('the audience chosen before a restart is remembered after it', async () => {
+  const dir = tempDir();
+  const first = await startApp({}, dir);
+  const m = first.app.services.content.messages;
+  await send(first.url, 'hi');
+  await send(first.url, m.t('audience.landlord_housing'));
+  await first.close();
+  const second = await startApp({}, dir);
+  try {
+    const replies = await send(second.url, 'what is cuckooing');
+    expect(replies[0]).toContain(second.app.services.content.topicFor('cuckooing', 'landlord_housing')!.body);
+  } finally {
+    await second.close();
+  }
+});
