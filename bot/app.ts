@@ -8,7 +8,7 @@ import { MainDialog, type Profile } from '../dialogs/mainDialog';
 import type { SafetyState } from '../dialogs/turn';
 import { registerBotFramework, createCloudAdapter } from './channels/botFramework';
 import { BotRunner } from './channels/botRunner';
-import { registerChannels } from './channels';
+import { channelsOf, registerChannels } from './channels';
 import type { Config } from './config';
 import { loadContent } from './content';
 import { openDb, pingDb } from './db/prisma';
@@ -89,7 +89,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const server = restify.createServer({ name: 'speaksafe', handleUncaughtExceptions: false });
   server.pre(restify.plugins.pre.dedupeSlashes());
   server.use(restify.plugins.queryParser({ mapParams: false }));
-  server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: config.MAX_BODY_BYTES }));
+  // Uploaded files are discarded, never written to disk.
+  server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: config.MAX_BODY_BYTES, multipartFileHandler: () => undefined }));
   // Anonymity: no access log with addresses or user agents is ever written.
 
   server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {
@@ -132,6 +133,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     close: async () => {
       if (closed) return;
       closed = true;
+      // Let replies already in progress (slow SMS, web chat turns) finish.
+      await Promise.all([channelsOf(server).directLine.idle(), channelsOf(server).sms.idle()]);
       await outbox.stop();
       await new Promise<void>((resolve) => {
         if (!server.server.listening) return resolve();

@@ -237,12 +237,7 @@ export class SmsChannel {
   readonly renderOptions: SmsRenderOptions = {
     locale: 'en-GB',
     maxSegments: 3,
-    choiceHint: (vars) => {
-      const m = this.services.content.messages;
-      if (m.has('sms_reply_numbers')) return m.t('sms_reply_numbers', vars);
-      // Until content/messages/en.yml has `sms_reply_numbers`.
-      return `Reply ${vars.numbers}.`;
-    },
+    choiceHint: (vars) => this.services.content.messages.t('sms_reply_numbers', vars),
   };
 
   render(activities: Array<Partial<Activity>>): string[] {

@@ -208,6 +208,11 @@ describeBrowser('web chat page in Chromium', () => {
     const serious = (await axeViolations(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(serious).toEqual([]);
 
+    // Reflow (WCAG 1.4.10): at 320 px wide nothing needs sideways scrolling.
+    await page.setViewportSize({ width: 320, height: 640 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+    await page.setViewportSize({ width: 390, height: 844 });
+
     // Keyboard: Tab to the button, Enter.
     await page.keyboard.press('Tab');
     const leaving = page.waitForRequest((r) => r.url().startsWith(EXIT_URL), { timeout: 10000 });

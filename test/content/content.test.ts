@@ -88,6 +88,7 @@ const ALLOWED_PLACEHOLDERS = [
   'safecall',
   'nspcc',
   'police101',
+  'numbers', // sms_reply_numbers: the option numbers, filled in by the SMS channel
 ];
 
 // ---------------------------------------------------------------------------
