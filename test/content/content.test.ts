@@ -179,6 +179,7 @@ const helplineNumber = (id: string): string => {
 
 /** The same variables the bot passes when it renders a message. */
 const sampleContext = {
+  numbers: '1, 2 or 3',
   childline: helplineNumber('childline'),
   crimestoppers: helplineNumber('crimestoppers'),
   emergencyAlternatives: (helplines.emergency?.alternatives ?? []).join('; '),
