@@ -22,8 +22,7 @@ import { SpeakSafeBot } from './speakSafeBot';
 import { PrismaStorage } from './storage/prismaStorage';
 import { createLogger, type Logger } from './util/logger';
 import { resolveSecrets } from './util/secrets';
-import { sendDangerGuidance } from '../dialogs/safety';
-import { turnInfo } from '../dialogs/turn';
+import { sendSafetyFallback } from '../dialogs/safety';
 
 export interface App {
   server: restify.Server;
@@ -103,10 +102,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     res.json({ status: ready ? 'ready' : 'not ready', database, nlu: nlu.ready });
   });
 
-  const adapter = createCloudAdapter(config, logger, async (context) => {
-    if (turnInfo(context).safety.danger) await sendDangerGuidance(context, content);
-    await context.sendActivity(content.messages.t('error_safety'));
-  });
+  const adapter = createCloudAdapter(config, logger, (context) => sendSafetyFallback(context, content));
   registerBotFramework(server, { config, adapter, bot, logger });
   registerChannels(server, services);
   registerHub(server, services);

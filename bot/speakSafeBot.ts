@@ -10,8 +10,8 @@ import { detectDanger, type DangerRules } from './safety/danger';
 import type { Logger } from './util/logger';
 import { KeyedLock } from './util/keyedLock';
 import type { MainDialog } from '../dialogs/mainDialog';
-import { setTurnInfo, turnInfo } from '../dialogs/turn';
-import { sendDangerGuidance } from '../dialogs/safety';
+import { setTurnInfo } from '../dialogs/turn';
+import { sendSafetyFallback } from '../dialogs/safety';
 
 export interface BotDeps {
   content: Content;
@@ -118,11 +118,8 @@ export class SpeakSafeBot extends ActivityHandler {
         await this.deps.conversationState.saveChanges(context);
         await this.deps.userState.saveChanges(context);
       } catch (err) {
-        // Storage down, a conflict, a bug: whatever happened, the person still
-        // gets the safety numbers, and 999 guidance first if they need it.
         this.deps.logger.error({ err: (err as Error).message }, 'turn failed');
-        if (turnInfo(context).safety.danger) await sendDangerGuidance(context, this.deps.content);
-        await context.sendActivity(this.deps.content.messages.t('error_safety'));
+        await sendSafetyFallback(context, this.deps.content);
       }
     });
   }

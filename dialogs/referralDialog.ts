@@ -377,9 +377,8 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
           d.location.town = picked.value;
           return 'next';
         }
-        const place = this.deps.domain.findPlace(text);
-        d.location = { ...place, detail: free().slice(0, 300) };
-        this.addIntel(state, text);
+        const entities = this.addIntel(state, text);
+        d.location = { ...this.deps.domain.findPlace(text, entities), detail: free().slice(0, 300) };
         return 'next';
       }
       case 'when': {
@@ -461,10 +460,12 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
     this.addIntel(state, text);
   }
 
-  private addIntel(state: State, text: string): void {
+  private addIntel(state: State, text: string): Entities {
     const d = state.draft;
+    const found = this.deps.domain.extract(text);
     d.indicators = this.deps.domain.merge(d.indicators, this.deps.domain.detect(text, d.concernType));
-    d.entities = mergeEntities(d.entities, this.deps.domain.extract(text));
+    d.entities = mergeEntities(d.entities, found);
+    return found;
   }
 
   private summary(state: State): string {

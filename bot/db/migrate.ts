@@ -6,11 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', '..', 'prisma', 'migrations');
-
 function migrationsDir(): string {
   // Works from both bot/db (tsx, ts-jest) and dist/bot/db (compiled).
-  const candidates = [path.resolve(__dirname, '..', '..', 'prisma', 'migrations'), MIGRATIONS_DIR];
+  const candidates = [path.resolve(__dirname, '..', '..', 'prisma', 'migrations'), path.resolve(__dirname, '..', '..', '..', 'prisma', 'migrations')];
   const found = candidates.find((d) => fs.existsSync(d));
   if (!found) throw new Error(`prisma/migrations not found (looked in ${candidates.join(', ')})`);
   return found;

@@ -225,6 +225,16 @@ interface NluManagerInternals {
   domainManagers?: Record<string, DomainManagerInternals>;
 }
 
+function resolveOptions(options: NluOptions): Required<NluOptions> {
+  return {
+    contentDir: options.contentDir ?? defaultContentDir(),
+    locales: options.locales && options.locales.length ? [...options.locales] : ['en'],
+    threshold: options.threshold ?? DEFAULT_THRESHOLD,
+    cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+    dangerPriority: options.dangerPriority ?? DEFAULT_DANGER_PRIORITY,
+  };
+}
+
 export class NluService {
   readonly intents: IntentName[];
   readonly threshold: number;
@@ -287,14 +297,7 @@ export class NluService {
   }
 
   static async train(options: NluOptions = {}): Promise<NluService> {
-    const opts: Required<NluOptions> = {
-      contentDir: options.contentDir ?? defaultContentDir(),
-      locales: options.locales && options.locales.length ? [...options.locales] : ['en'],
-      threshold: options.threshold ?? DEFAULT_THRESHOLD,
-      cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
-      dangerPriority: options.dangerPriority ?? DEFAULT_DANGER_PRIORITY,
-    };
-    const service = new NluService(opts);
+    const service = new NluService(resolveOptions(options));
     await service.doTrain();
     return service;
   }
@@ -304,14 +307,7 @@ export class NluService {
    * bot/nlu/eval.ts). Spellings still come from contentDir. Every locale gets the same examples.
    */
   static async fromExamples(examples: Array<{ intent: IntentName; text: string }>, options: NluOptions = {}): Promise<NluService> {
-    const opts: Required<NluOptions> = {
-      contentDir: options.contentDir ?? defaultContentDir(),
-      locales: options.locales && options.locales.length ? [...options.locales] : ['en'],
-      threshold: options.threshold ?? DEFAULT_THRESHOLD,
-      cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
-      dangerPriority: options.dangerPriority ?? DEFAULT_DANGER_PRIORITY,
-    };
-    const service = new NluService(opts);
+    const service = new NluService(resolveOptions(options));
     await service.doTrain(examples);
     return service;
   }

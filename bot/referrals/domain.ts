@@ -55,10 +55,9 @@ export class ReferralDomain {
   }
 
   /** A town of this area named in free text (name, alias or postcode district). */
-  findPlace(text: string): PlaceGuess {
+  findPlace(text: string, entities: Entities = extractEntities(text)): PlaceGuess {
     const lower = ` ${text.toLowerCase().replace(/[^a-z0-9\s'-]/g, ' ')} `;
     const guess: PlaceGuess = {};
-    const entities = extractEntities(text);
     const district =
       entities.postcodes.map((p) => postcodeDistrictOf(p)).find(Boolean) ??
       text

@@ -33,8 +33,6 @@ export interface ReferralStoreOptions {
   alertUrgencies?: Urgency[];
 }
 
-export { emptyEntities };
-
 function entityRows(entities: Entities, addendumId?: string): Array<{ kind: string; value: string; addendumId?: string }> {
   const rows: Array<{ kind: string; value: string; addendumId?: string }> = [];
   for (const [field, kind] of Object.entries(ENTITY_KINDS) as Array<[keyof Entities, string]>) {
