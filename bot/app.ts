@@ -19,7 +19,7 @@ import { ReferralStore } from './referrals/repository';
 import { loadDangerRules } from './safety/danger';
 import type { Services } from './services';
 import { SpeakSafeBot } from './speakSafeBot';
-import { PrismaStorage } from './storage/prismaStorage';
+import { createStateStorage } from './storage/stateStorage';
 import { createLogger, type Logger } from './util/logger';
 import { resolveSecrets } from './util/secrets';
 import { sendSafetyFallback } from '../dialogs/safety';
@@ -44,7 +44,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     NluService.train({ contentDir: path.join(content.dir, 'nlu'), locales: [content.locale], threshold: config.NLU_THRESHOLD }),
   ]);
   const dangerRules = loadDangerRules(path.join(content.dir, 'safety', 'danger-phrases.yml'));
-  const storage = new PrismaStorage(db, secrets.identityHashSecret);
+  const storage = createStateStorage(db, secrets.identityHashSecret);
   const conversationState = new ConversationState(storage);
   const userState = new UserState(storage);
   const referrals = new ReferralStore(db, { contactKey: secrets.contactEncryptionKey, publicBaseUrl: config.publicBaseUrl });

@@ -6,7 +6,7 @@ import type { Db } from './db/prisma';
 import type { NluService } from './nlu/nlu';
 import type { ReferralStore } from './referrals/repository';
 import type { DangerRules } from './safety/danger';
-import type { PrismaStorage } from './storage/prismaStorage';
+import type { StateStorage } from './storage/stateStorage';
 import type { Logger } from './util/logger';
 import type { Secrets } from './util/secrets';
 import type { BotRunner } from './channels/botRunner';
@@ -20,7 +20,7 @@ export interface Services {
   content: Content;
   nlu: NluService;
   dangerRules: DangerRules;
-  storage: PrismaStorage;
+  storage: StateStorage;
   conversationState: ConversationState;
   userState: UserState;
   referrals: ReferralStore;

@@ -1,6 +1,8 @@
 // One PrismaClient per process, on SQLite through the better-sqlite3 driver adapter.
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '@prisma/client';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type BetterSqlite3 from 'better-sqlite3';
 import { migrateSqlite } from './migrate';
 
 export type Db = PrismaClient;
@@ -12,11 +14,38 @@ export interface OpenDbOptions {
   migrate?: boolean;
 }
 
+const connections = new WeakMap<Db, BetterSqlite3.Database>();
+
+/**
+ * The SQLite connection Prisma's driver adapter opened, for the few hot paths
+ * (bot state, web chat transcripts) that run prepared statements directly.
+ * Sharing Prisma's one connection means no second writer and no lock waits.
+ * Undefined on any other database (PostgreSQL): callers fall back to Prisma.
+ */
+export function sqliteOf(db: Db): BetterSqlite3.Database | undefined {
+  return connections.get(db);
+}
+
 export async function openDb(options: OpenDbOptions): Promise<Db> {
   if (options.migrate !== false) migrateSqlite(options.databaseFile);
-  const adapter = new PrismaBetterSQLite3({ url: options.databaseFile, timeout: options.busyTimeoutMs ?? 5000 });
+  const factory = new PrismaBetterSQLite3({ url: options.databaseFile, timeout: options.busyTimeoutMs ?? 5000 });
+  let connection: BetterSqlite3.Database | undefined;
+  const adapter: SqlMigrationAwareDriverAdapterFactory = {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async (): Promise<SqlDriverAdapter> => {
+      const opened = await factory.connect();
+      connection = (opened as unknown as { client: BetterSqlite3.Database }).client;
+      // WAL with synchronous=NORMAL: a committed transaction survives a process
+      // crash (SIGKILL); only a power cut can lose the last commits.
+      connection.pragma('synchronous = NORMAL');
+      return opened;
+    },
+    connectToShadowDb: () => factory.connectToShadowDb(),
+  };
   const prisma = new PrismaClient({ adapter });
   await prisma.$connect();
+  if (connection) connections.set(prisma, connection);
   return prisma;
 }
 

@@ -6,20 +6,14 @@
 // channels use a phone number as the user id. Keys are therefore stored only
 // as keyed hashes, so the database never holds a channel identity in clear.
 import crypto from 'node:crypto';
-import type { Storage, StoreItems } from 'botbuilder';
+import type { StoreItems } from 'botbuilder';
 import type { Db } from '../db/prisma';
+import { ETagConflictError, type StateStorage } from './stateStorage';
 import { keyedHash } from '../util/crypto';
-
-export class ETagConflictError extends Error {
-  constructor(key: string) {
-    super(`Storage: eTag conflict for ${key}`);
-    this.name = 'ETagConflictError';
-  }
-}
 
 const newETag = (): string => crypto.randomBytes(9).toString('base64url');
 
-export class PrismaStorage implements Storage {
+export class PrismaStorage implements StateStorage {
   constructor(
     private readonly db: Db,
     private readonly secret: string,

@@ -1,0 +1,72 @@
+// The same Storage contract as PrismaStorage (eTags, hashed keys), run as
+// prepared statements on Prisma's own SQLite connection. Bot state is read and
+// written on every turn; through the ORM that cost more than the rest of the
+// turn together (see bench/README.md). PrismaStorage remains the portable
+// implementation for PostgreSQL.
+import crypto from 'node:crypto';
+import type { StoreItems } from 'botbuilder';
+import type BetterSqlite3 from 'better-sqlite3';
+import { keyedHash } from '../util/crypto';
+import { ETagConflictError, type StateStorage } from './stateStorage';
+
+const newETag = (): string => crypto.randomBytes(9).toString('base64url');
+
+export class SqliteStateStorage implements StateStorage {
+  private readonly select: BetterSqlite3.Statement<[string], { data: string; etag: string }>;
+  private readonly upsert: BetterSqlite3.Statement<[string, string, string, string]>;
+  private readonly update: BetterSqlite3.Statement<[string, string, string, string, string]>;
+  private readonly insert: BetterSqlite3.Statement<[string, string, string, string]>;
+  private readonly remove: BetterSqlite3.Statement<[string]>;
+
+  constructor(
+    private readonly sqlite: BetterSqlite3.Database,
+    private readonly secret: string,
+  ) {
+    // Column names and the ISO timestamp format match what Prisma writes.
+    this.select = sqlite.prepare('SELECT data, etag FROM "BotState" WHERE key = ?');
+    this.upsert = sqlite.prepare(
+      'INSERT INTO "BotState" (key, data, etag, "updatedAt") VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET data = excluded.data, etag = excluded.etag, "updatedAt" = excluded."updatedAt"',
+    );
+    this.update = sqlite.prepare('UPDATE "BotState" SET data = ?, etag = ?, "updatedAt" = ? WHERE key = ? AND etag = ?');
+    this.insert = sqlite.prepare('INSERT INTO "BotState" (key, data, etag, "updatedAt") VALUES (?, ?, ?, ?)');
+    this.remove = sqlite.prepare('DELETE FROM "BotState" WHERE key = ?');
+  }
+
+  storedKey(key: string): string {
+    return keyedHash(this.secret, 'state', key);
+  }
+
+  async read(keys: string[]): Promise<StoreItems> {
+    const items: StoreItems = {};
+    for (const key of keys) {
+      const row = this.select.get(this.storedKey(key));
+      if (row) items[key] = { ...JSON.parse(row.data), eTag: row.etag };
+    }
+    return items;
+  }
+
+  async write(changes: StoreItems): Promise<void> {
+    const now = new Date().toISOString();
+    for (const [rawKey, item] of Object.entries(changes)) {
+      const key = this.storedKey(rawKey);
+      const { eTag, ...rest } = (item ?? {}) as { eTag?: string } & Record<string, unknown>;
+      const data = JSON.stringify(rest);
+      const etag = newETag();
+      if (!eTag || eTag === '*') {
+        this.upsert.run(key, data, etag, now);
+      } else if (this.update.run(data, etag, now, key, eTag).changes !== 1) {
+        if (this.select.get(key)) throw new ETagConflictError(key);
+        // The item vanished (e.g. deleted by STOP) since it was read: store it afresh.
+        this.insert.run(key, data, etag, now);
+      }
+    }
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    for (const key of keys) this.remove.run(this.storedKey(key));
+  }
+
+  async deleteConversation(channelId: string, conversationId: string, userId: string): Promise<void> {
+    await this.delete([`${channelId}/conversations/${conversationId}/`, `${channelId}/users/${userId}/`]);
+  }
+}
