@@ -58,3 +58,8 @@ export async function pingDb(db: Db): Promise<boolean> {
     return false;
   }
 }
+
+/** A timestamp in the text form Prisma writes to SQLite, for the direct-statement paths. */
+export function sqliteTimestamp(date: Date = new Date()): string {
+  return date.toISOString().replace('Z', '+00:00');
+}

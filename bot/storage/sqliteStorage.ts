@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { StoreItems } from 'botbuilder';
 import type BetterSqlite3 from 'better-sqlite3';
+import { sqliteTimestamp } from '../db/prisma';
 import { keyedHash } from '../util/crypto';
 import { ETagConflictError, type StateStorage } from './stateStorage';
 
@@ -22,7 +23,7 @@ export class SqliteStateStorage implements StateStorage {
     private readonly sqlite: BetterSqlite3.Database,
     private readonly secret: string,
   ) {
-    // Column names and the ISO timestamp format match what Prisma writes.
+    // Column names and the timestamp format match what Prisma writes.
     this.select = sqlite.prepare('SELECT data, etag FROM "BotState" WHERE key = ?');
     this.upsert = sqlite.prepare(
       'INSERT INTO "BotState" (key, data, etag, "updatedAt") VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET data = excluded.data, etag = excluded.etag, "updatedAt" = excluded."updatedAt"',
@@ -46,7 +47,7 @@ export class SqliteStateStorage implements StateStorage {
   }
 
   async write(changes: StoreItems): Promise<void> {
-    const now = new Date().toISOString();
+    const now = sqliteTimestamp();
     for (const [rawKey, item] of Object.entries(changes)) {
       const key = this.storedKey(rawKey);
       const { eTag, ...rest } = (item ?? {}) as { eTag?: string } & Record<string, unknown>;

@@ -20,7 +20,7 @@ import type { Services } from '../../services';
 import { KeyedLock } from '../../util/keyedLock';
 import { HashedRateLimit, noStore, sendError, sendJson, sourceAddress } from '../http';
 import { renderReplies } from '../render';
-import { DirectLineStore, type StoredActivity } from './store';
+import { createDirectLineStore, type DirectLineStore, type StoredActivity } from './store';
 import { bearerToken, TokenSigner, type TokenClaims } from './tokens';
 
 export const DIRECT_LINE_BASE = '/v3/directline';
@@ -74,7 +74,7 @@ export class DirectLineChannel {
     options: DirectLineOptions = {},
   ) {
     const { config, secrets } = services;
-    this.store = new DirectLineStore(services.db);
+    this.store = createDirectLineStore(services.db);
     this.tokens = new TokenSigner(secrets.tokenSigningSecret, {
       ttlSeconds: options.tokenTtlSeconds,
       maxConversationSeconds: options.maxConversationSeconds,

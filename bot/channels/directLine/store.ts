@@ -2,7 +2,8 @@
 // (DlConversation, DlActivity). Each conversation numbers its activities
 // 1, 2, 3…; the number is the watermark, and an activity's id is
 // `${conversationId}|${seq}` as Azure's Direct Line writes it.
-import type { Db } from '../../db/prisma';
+import type BetterSqlite3 from 'better-sqlite3';
+import { sqliteOf, sqliteTimestamp, type Db } from '../../db/prisma';
 
 export interface StoredActivity extends Record<string, unknown> {
   id: string;
@@ -23,7 +24,33 @@ export interface ConversationRow {
 
 export const activityId = (conversationId: string, seq: number): string => `${conversationId}|${String(seq).padStart(7, '0')}`;
 
-export class DirectLineStore {
+export interface DirectLineStore {
+  create(id: string): Promise<ConversationRow>;
+  get(id: string): Promise<ConversationRow | null>;
+  /**
+   * Append activities to a conversation's stream, numbering them in one
+   * transaction so readers never see a gap that fills in later. Each
+   * activity gets its id and timestamp here. Returns them as stored.
+   */
+  append(conversationId: string, activities: Array<Record<string, unknown>>): Promise<StoredActivity[]>;
+  /** Activities after a watermark (exclusive), oldest first, at most `limit`. */
+  list(conversationId: string, watermark: number, limit?: number): Promise<ActivityPage>;
+  /** Delete conversations idle since before `cutoff` (and their activities). Returns their ids. */
+  prune(cutoff: Date, batch?: number): Promise<string[]>;
+}
+
+/** The fastest store for this database: prepared statements on SQLite, Prisma elsewhere. */
+export function createDirectLineStore(db: Db): DirectLineStore {
+  const sqlite = sqliteOf(db);
+  return sqlite ? new SqliteDirectLineStore(sqlite) : new PrismaDirectLineStore(db);
+}
+
+function stamp(conversationId: string, activities: Array<Record<string, unknown>>, first: number, now: Date): StoredActivity[] {
+  return activities.map((a, i) => ({ ...a, id: activityId(conversationId, first + i), timestamp: now.toISOString() }) as StoredActivity);
+}
+
+/** Portable implementation (PostgreSQL). */
+export class PrismaDirectLineStore implements DirectLineStore {
   constructor(private readonly db: Db) {}
 
   async create(id: string): Promise<ConversationRow> {
@@ -34,11 +61,6 @@ export class DirectLineStore {
     return this.db.dlConversation.findUnique({ where: { id } });
   }
 
-  /**
-   * Append activities to a conversation's stream, numbering them in one
-   * transaction so readers never see a gap that fills in later. Each
-   * activity gets its id and timestamp here. Returns them as stored.
-   */
   async append(conversationId: string, activities: Array<Record<string, unknown>>): Promise<StoredActivity[]> {
     if (!activities.length) return [];
     return this.db.$transaction(async (tx) => {
@@ -49,10 +71,7 @@ export class DirectLineStore {
       });
       const first = row.nextSeq - activities.length + 1;
       const now = new Date();
-      const stored = activities.map((a, i) => {
-        const seq = first + i;
-        return { ...a, id: activityId(conversationId, seq), timestamp: now.toISOString() } as StoredActivity;
-      });
+      const stored = stamp(conversationId, activities, first, now);
       await tx.dlActivity.createMany({
         data: stored.map((a, i) => ({ conversationId, seq: first + i, createdAt: now, json: JSON.stringify(a) })),
       });
@@ -60,7 +79,6 @@ export class DirectLineStore {
     });
   }
 
-  /** Activities after a watermark (exclusive), oldest first, at most `limit`. */
   async list(conversationId: string, watermark: number, limit = 200): Promise<ActivityPage> {
     const rows = await this.db.dlActivity.findMany({
       where: { conversationId, seq: { gt: watermark } },
@@ -72,7 +90,6 @@ export class DirectLineStore {
     return { activities: rows.map((r) => JSON.parse(r.json) as StoredActivity), watermark: String(last) };
   }
 
-  /** Delete conversations idle since before `cutoff` (and their activities). Returns their ids. */
   async prune(cutoff: Date, batch = 500): Promise<string[]> {
     const stale = await this.db.dlConversation.findMany({ where: { lastSeenAt: { lt: cutoff } }, select: { id: true }, take: batch });
     const ids = stale.map((s) => s.id);
@@ -81,6 +98,82 @@ export class DirectLineStore {
       this.db.dlActivity.deleteMany({ where: { conversationId: { in: ids } } }),
       this.db.dlConversation.deleteMany({ where: { id: { in: ids } } }),
     ]);
+    return ids;
+  }
+}
+
+/**
+ * SQLite implementation: prepared statements on Prisma's own connection (see
+ * bot/db/prisma.ts). Every web chat message appends and every poll lists, so
+ * this is a hot path; each append is one synchronous transaction.
+ */
+export class SqliteDirectLineStore implements DirectLineStore {
+  private readonly insertConversation: BetterSqlite3.Statement<[string, string, string]>;
+  private readonly selectConversation: BetterSqlite3.Statement<[string], { id: string; createdAt: string; lastSeenAt: string; nextSeq: number }>;
+  private readonly bump: BetterSqlite3.Statement<[number, string, string], { nextSeq: number }>;
+  private readonly insertActivity: BetterSqlite3.Statement<[string, number, string, string]>;
+  private readonly selectActivities: BetterSqlite3.Statement<[string, number, number], { seq: number; json: string }>;
+  private readonly selectStale: BetterSqlite3.Statement<[string, number], { id: string }>;
+  private readonly deleteActivities: BetterSqlite3.Statement<[string]>;
+  private readonly deleteConversation: BetterSqlite3.Statement<[string]>;
+  private readonly appendTx: (conversationId: string, activities: Array<Record<string, unknown>>) => StoredActivity[];
+  private readonly pruneTx: (ids: string[]) => void;
+
+  constructor(sqlite: BetterSqlite3.Database) {
+    this.insertConversation = sqlite.prepare('INSERT INTO "DlConversation" (id, "createdAt", "lastSeenAt", "nextSeq") VALUES (?, ?, ?, 0)');
+    this.selectConversation = sqlite.prepare('SELECT id, "createdAt", "lastSeenAt", "nextSeq" FROM "DlConversation" WHERE id = ?');
+    this.bump = sqlite.prepare('UPDATE "DlConversation" SET "nextSeq" = "nextSeq" + ?, "lastSeenAt" = ? WHERE id = ? RETURNING "nextSeq"');
+    this.insertActivity = sqlite.prepare('INSERT INTO "DlActivity" ("conversationId", seq, "createdAt", json) VALUES (?, ?, ?, ?)');
+    this.selectActivities = sqlite.prepare('SELECT seq, json FROM "DlActivity" WHERE "conversationId" = ? AND seq > ? ORDER BY seq ASC LIMIT ?');
+    this.selectStale = sqlite.prepare('SELECT id FROM "DlConversation" WHERE "lastSeenAt" < ? LIMIT ?');
+    this.deleteActivities = sqlite.prepare('DELETE FROM "DlActivity" WHERE "conversationId" = ?');
+    this.deleteConversation = sqlite.prepare('DELETE FROM "DlConversation" WHERE id = ?');
+    this.appendTx = sqlite.transaction((conversationId: string, activities: Array<Record<string, unknown>>) => {
+      const now = new Date();
+      const at = sqliteTimestamp(now);
+      const row = this.bump.get(activities.length, at, conversationId);
+      if (!row) throw new Error(`Direct Line conversation not found`);
+      const first = Number(row.nextSeq) - activities.length + 1;
+      const stored = stamp(conversationId, activities, first, now);
+      stored.forEach((a, i) => this.insertActivity.run(conversationId, first + i, at, JSON.stringify(a)));
+      return stored;
+    });
+    this.pruneTx = sqlite.transaction((ids: string[]) => {
+      for (const id of ids) {
+        this.deleteActivities.run(id);
+        this.deleteConversation.run(id);
+      }
+    });
+  }
+
+  private row(r: { id: string; createdAt: string; lastSeenAt: string; nextSeq: number }): ConversationRow {
+    return { id: r.id, createdAt: new Date(r.createdAt), lastSeenAt: new Date(r.lastSeenAt), nextSeq: Number(r.nextSeq) };
+  }
+
+  async create(id: string): Promise<ConversationRow> {
+    const at = sqliteTimestamp();
+    this.insertConversation.run(id, at, at);
+    return this.row({ id, createdAt: at, lastSeenAt: at, nextSeq: 0 });
+  }
+
+  async get(id: string): Promise<ConversationRow | null> {
+    const r = this.selectConversation.get(id);
+    return r ? this.row(r) : null;
+  }
+
+  async append(conversationId: string, activities: Array<Record<string, unknown>>): Promise<StoredActivity[]> {
+    return activities.length ? this.appendTx(conversationId, activities) : [];
+  }
+
+  async list(conversationId: string, watermark: number, limit = 200): Promise<ActivityPage> {
+    const rows = this.selectActivities.all(conversationId, watermark, limit);
+    const last = rows.length ? Number(rows[rows.length - 1].seq) : watermark;
+    return { activities: rows.map((r) => JSON.parse(r.json) as StoredActivity), watermark: String(last) };
+  }
+
+  async prune(cutoff: Date, batch = 500): Promise<string[]> {
+    const ids = this.selectStale.all(sqliteTimestamp(cutoff), batch).map((r) => r.id);
+    if (ids.length) this.pruneTx(ids);
     return ids;
   }
 }
