@@ -34,13 +34,37 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The deepest JSON body accepted (Bot Framework activities and cards are far shallower). */
+export const MAX_BODY_DEPTH = 64;
+
+/** True when a parsed body has objects or arrays nested more than `max` levels. Iterative: never recurses. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  if (!value || typeof value !== 'object' || Buffer.isBuffer(value)) return false;
+  const stack: Array<[object, number]> = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) {
+      if (child && typeof child === 'object' && !Buffer.isBuffer(child)) stack.push([child as object, depth + 1]);
+    }
+  }
+  return false;
+}
+
+function refuse(res: restify.Response, status: number, code: string, message: string, next: restify.Next): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.sendRaw(status, JSON.stringify({ error: { code, message } }));
+  next(false);
+}
+
 export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const startedAt = new Date();
   const secrets = resolveSecrets(config);
   const content = loadContent({ dir: config.CONTENT_DIR, area: config.AREA, locale: config.LOCALE });
   const [db, nlu] = await Promise.all([
-    openDb({ databaseFile: config.databaseFile }),
+    openDb({ databaseFile: config.databaseFile, busyTimeoutMs: config.DB_BUSY_TIMEOUT_MS }),
     NluService.train({ contentDir: path.join(content.dir, 'nlu'), locales: [content.locale], threshold: config.NLU_THRESHOLD }),
   ]);
   const dangerRules = loadDangerRules(path.join(content.dir, 'safety', 'danger-phrases.yml'));
@@ -87,9 +111,26 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
 
   const server = restify.createServer({ name: 'speaksafe', handleUncaughtExceptions: false });
   server.pre(restify.plugins.pre.dedupeSlashes());
+  // restify's body reader gunzips with no limit on the inflated size (a gzip
+  // bomb passes MAX_BODY_BYTES) and a corrupt gzip body crashes the process.
+  // No client of ours compresses requests: refuse any Content-Encoding.
+  server.pre((req: restify.Request, res: restify.Response, next: restify.Next) => {
+    const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      res.setHeader('Accept-Encoding', 'identity');
+      return refuse(res, 415, 'UnsupportedMediaType', 'Compressed request bodies are not accepted.', next);
+    }
+    return next();
+  });
   server.use(restify.plugins.queryParser({ mapParams: false }));
   // Uploaded files are discarded, never written to disk.
   server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: config.MAX_BODY_BYTES, multipartFileHandler: () => undefined }));
+  // JSON nested deeper than any client sends would overflow the stack where it
+  // is copied or serialised (web chat transcripts, bot state): refuse it here.
+  server.use((req: restify.Request, res: restify.Response, next: restify.Next) => {
+    if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) return refuse(res, 400, 'BadRequest', 'The request body is nested too deeply.', next);
+    return next();
+  });
   // Anonymity: no access log with addresses or user agents is ever written.
 
   server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {
@@ -103,7 +144,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   });
 
   const adapter = createCloudAdapter(config, logger, (context) => sendSafetyFallback(context, content));
-  registerBotFramework(server, { config, adapter, bot, logger });
+  registerBotFramework(server, { config, adapter, bot, logger, secret: secrets.identityHashSecret });
   registerChannels(server, services);
   registerHub(server, services);
 

@@ -24,6 +24,8 @@ const schema = z.object({
     .string()
     .default('file:./data/speaksafe.db')
     .refine((v) => v.startsWith('file:'), 'must be a SQLite URL such as file:./data/speaksafe.db'),
+  // How long a query waits on a database another process has locked before it fails.
+  DB_BUSY_TIMEOUT_MS: positiveInt(5000),
   CONTENT_DIR: z.string().default('content'),
   AREA: z
     .string()

@@ -71,7 +71,15 @@ export class TurnAnalyser implements Middleware {
 
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
     if (context.activity.type === 'message') {
-      await analyseTurn(context, { ...this.deps, offered: await this.offered.get(context, []) });
+      // The safety check must run even when state can't be read (database
+      // down): the failed turn's fallback then still leads with 999 guidance.
+      let lastOffered: string[] = [];
+      try {
+        lastOffered = await this.offered.get(context, []);
+      } catch (err) {
+        this.deps.logger.warn({ err: (err as Error).message }, 'offered buttons unavailable; analysing without them');
+      }
+      await analyseTurn(context, { ...this.deps, offered: lastOffered });
     }
     let offered: string[] | undefined;
     context.onSendActivities(async (_ctx, activities, nextSend) => {

@@ -3,8 +3,11 @@ import type { TurnContext } from 'botbuilder';
 import type { Content } from '../bot/content';
 import { turnInfo } from './turn';
 
+const DANGER_SENT = Symbol.for('speaksafe.dangerSent');
+
 export async function sendDangerGuidance(context: TurnContext, content: Content): Promise<void> {
   await context.sendActivity(content.messages.t('danger'));
+  context.turnState.set(DANGER_SENT, true);
 }
 
 /**
@@ -12,6 +15,7 @@ export async function sendDangerGuidance(context: TurnContext, content: Content)
  * numbers, and 999 guidance first if their message signalled danger.
  */
 export async function sendSafetyFallback(context: TurnContext, content: Content): Promise<void> {
-  if (turnInfo(context).safety.danger) await sendDangerGuidance(context, content);
+  // Once per turn: a turn that failed after the guidance went out doesn't repeat it.
+  if (turnInfo(context).safety.danger && !context.turnState.get(DANGER_SENT)) await sendDangerGuidance(context, content);
   await context.sendActivity(content.messages.t('error_safety'));
 }

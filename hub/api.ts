@@ -5,6 +5,7 @@
 // role: for the closure guard they count as a triager, so they cannot close an
 // immediate, high or unknown-risk referral (a supervisor does that in the hub).
 import type { Referral } from '@prisma/client';
+import { isDatabaseUnavailable } from '../bot/db/prisma';
 import { referralInclude, toReferralJson } from '../bot/referrals/repository';
 import type { ActiveSession } from './auth/sessions';
 import type { PublicToken } from './auth/tokens';
@@ -94,6 +95,11 @@ export function registerApi(hub: Hub, server: RouteServer): void {
     }
     if (err instanceof HttpError) {
       sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+      return;
+    }
+    if (isDatabaseUnavailable(err)) {
+      logger.warn({ err: loggableError(err), route: req.url?.split('?')[0] }, 'hub API request refused: database unavailable');
+      sendJson(res, 503, { error: { code: 'unavailable', message: 'The database is busy or unavailable; nothing was changed. Retry shortly.' } }, { 'Retry-After': '5' });
       return;
     }
     logger.error({ err: loggableError(err), route: req.url?.split('?')[0] }, 'hub API request failed');

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RateLimiterRes } from 'rate-limiter-flexible';
+import { isDatabaseUnavailable } from '../bot/db/prisma';
 import { ENTITY_KINDS, referralInclude, toReferralJson } from '../bot/referrals/repository';
 import type { Actor } from './audit';
 import type { ActiveSession } from './auth/sessions';
@@ -85,6 +86,8 @@ interface WebCtx {
 }
 
 const SUPERVISOR_ROLES: Role[] = ['supervisor', 'admin'];
+/** Retry-After for a 503 while the database is busy or unreachable. */
+const RETRY_AFTER_SECONDS = 5;
 const ADMIN_ROLES: Role[] = ['admin'];
 
 const DONE_MESSAGES: Record<string, string> = {
@@ -136,6 +139,16 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
     setSecurityHeaders(res, hub.isSecure(req));
     if (err instanceof HttpError) {
       render(res, 'error.njk', err.status, { title: err.status === 404 ? 'Page not found' : 'Something went wrong', message: err.message });
+      return;
+    }
+    if (isDatabaseUnavailable(err)) {
+      // Locked (a backup, the CLI) or unreachable: nothing was changed; try again.
+      logger.warn({ err: loggableError(err), route: req.url?.split('?')[0] }, 'hub page refused: database unavailable');
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      render(res, 'error.njk', 503, {
+        title: 'The hub is busy',
+        message: 'The database is busy or unavailable, so nothing was changed. Wait a moment and try again.',
+      });
       return;
     }
     logger.error({ err: loggableError(err), route: req.url?.split('?')[0] }, 'hub page failed');

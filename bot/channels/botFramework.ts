@@ -17,6 +17,7 @@ import type { Config } from '../config';
 import type { Logger } from '../util/logger';
 import type { Turnable } from './botRunner';
 import { isLoopbackAddress, isLoopbackUrl } from '../util/net';
+import { HashedRateLimit, sourceAddress } from './http';
 
 export function createCloudAdapter(config: Config, logger: Logger, onError: (context: TurnContext, err: Error) => Promise<void>): CloudAdapter {
   const credentials = new ConfigurationServiceClientCredentialFactory({
@@ -34,18 +35,54 @@ export function createCloudAdapter(config: Config, logger: Logger, onError: (con
   return adapter;
 }
 
-function reject(res: restify.Response, status: number, message: string): void {
+function reject(res: restify.Response, status: number, message: string, headers: Record<string, string> = {}): void {
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.status(status);
   res.json({ error: { code: status, message } });
 }
 
-export function registerBotFramework(server: restify.Server, deps: { config: Config; adapter: CloudAdapter; bot: Turnable; logger: Logger }): void {
+/** A non-empty string id of bounded length (conversation, channel, user). */
+const isId = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+const idOf = (v: unknown): unknown => (v && typeof v === 'object' ? (v as { id?: unknown }).id : undefined);
+
+export interface BotFrameworkDeps {
+  config: Config;
+  adapter: CloudAdapter;
+  bot: Turnable;
+  logger: Logger;
+  /** Keys the rate limits' hashes: no address or conversation id is kept, even in memory. */
+  secret: string;
+}
+
+/**
+ * Abuse limits, in memory with keyed-hash keys:
+ * - per conversation: RATE_LIMIT_PER_CONVERSATION messages a minute (other
+ *   activities, such as typing, are not counted);
+ * - per source: without Azure credentials every request counts against
+ *   RATE_LIMIT_PER_SOURCE. With them, callers are Azure's Bot Connector (one
+ *   source for everyone), so only refused requests (failed authentication) count,
+ *   and a source that used up its allowance is refused before the adapter runs.
+ * Refusals are 429 with Retry-After.
+ */
+export function registerBotFramework(server: restify.Server, deps: BotFrameworkDeps): void {
   const { config, adapter, bot } = deps;
+  const conversationLimit = new HashedRateLimit(deps.secret, 'bf-conversation', config.RATE_LIMIT_PER_CONVERSATION);
+  const sourceLimit = new HashedRateLimit(deps.secret, 'bf-source', config.RATE_LIMIT_PER_SOURCE);
+  const tooMany = (res: restify.Response, retryAfterSeconds: number, message: string): void =>
+    reject(res, 429, message, { 'Retry-After': String(retryAfterSeconds) });
+
   server.post('/api/messages', async (req: restify.Request, res: restify.Response) => {
     const body = req.body as Record<string, unknown> | undefined;
-    if (!body || typeof body !== 'object' || Array.isArray(body) || typeof body.type !== 'string') {
+    if (!body || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body) || typeof body.type !== 'string') {
       return reject(res, 400, 'Expected a Bot Framework activity (JSON object with a "type").');
     }
+    // Every turn keys its state on these; without them it could only fail.
+    if (!isId(body.channelId, 64) || !isId(idOf(body.conversation), 1024) || !isId(idOf(body.from), 1024)) {
+      return reject(res, 400, 'An activity needs "channelId", "conversation.id" and "from.id" (strings).');
+    }
+    const source = sourceAddress(req);
+    const bySource = config.azureAuth ? await sourceLimit.check(source) : await sourceLimit.take(source);
+    if (!bySource.ok) return tooMany(res, bySource.retryAfterSeconds, 'Too many requests. Please slow down.');
     if (!config.azureAuth) {
       const remote = !isLoopbackAddress(req.socket.remoteAddress);
       if (remote && !config.ALLOW_UNAUTHENTICATED_REMOTE) {
@@ -59,11 +96,18 @@ export function registerBotFramework(server: restify.Server, deps: { config: Con
         }
       }
     }
+    if (body.type === 'message') {
+      const byConversation = await conversationLimit.take(`${body.channelId as string}/${idOf(body.conversation) as string}`);
+      if (!byConversation.ok) return tooMany(res, byConversation.retryAfterSeconds, 'Too many messages. Please wait a moment.');
+    }
     try {
       await adapter.process(req, res, (context) => bot.run(context));
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message }, '/api/messages rejected');
       if (!res.headersSent) reject(res, 400, 'The activity could not be processed.');
     }
+    // With Azure credentials, a refused caller (bad or missing token; a forged
+    // token can even make the adapter fetch signing keys) uses up its source's allowance.
+    if (config.azureAuth && res.statusCode >= 400) await sourceLimit.take(source);
   });
 }

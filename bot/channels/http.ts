@@ -60,14 +60,28 @@ export class HashedRateLimit {
     this.limiter = new RateLimiterMemory({ points: Math.max(1, pointsPerMinute), duration: 60 });
   }
 
+  private key(identity: string): string {
+    return keyedHash(this.secret, `ratelimit:${this.purpose}`, identity);
+  }
+
   /** True when allowed; false when over the limit. Returns retry-after seconds when refused. */
   async take(identity: string): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
     try {
-      await this.limiter.consume(keyedHash(this.secret, `ratelimit:${this.purpose}`, identity));
+      await this.limiter.consume(this.key(identity));
       return { ok: true };
     } catch (err) {
       if (err instanceof RateLimiterRes) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
       throw err;
     }
+  }
+
+  /**
+   * Whether this identity has used up its points, without using one: for
+   * limits that count only failures (the caller calls take() after a failure).
+   */
+  async check(identity: string): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
+    const res = await this.limiter.get(this.key(identity));
+    if (res && res.remainingPoints <= 0 && res.msBeforeNext > 0) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+    return { ok: true };
   }
 }

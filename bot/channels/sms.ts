@@ -2,7 +2,8 @@
 //
 // 1. The X-Twilio-Signature is checked (twilio.validateRequest) against the
 //    public URL (PUBLIC_BASE_URL + /api/sms + query) and every form field as
-//    received, before anything else: unsigned or forged requests get 403.
+//    received, before anything else: unsigned or forged requests get 403
+//    (429 once their source has sent RATE_LIMIT_PER_SOURCE of them in a minute).
 // 2. The sender's number is turned into a keyed hash at once; the hash is the
 //    conversation and user id. The number itself is never stored or logged:
 //    it lives in memory only for as long as a slow reply needs it.
@@ -16,8 +17,10 @@ import type { Activity } from 'botbuilder';
 import type * as restify from 'restify';
 import twilio from 'twilio';
 import type { Services } from '../services';
+import { detectDanger } from '../safety/danger';
+import { cleanText } from '../speakSafeBot';
 import { keyedHash } from '../util/crypto';
-import { HashedRateLimit, header, noStore, sendError } from './http';
+import { HashedRateLimit, header, noStore, sendError, sourceAddress } from './http';
 import { renderReplies, type SmsRenderOptions } from './render';
 
 export const SMS_PATH = '/api/sms';
@@ -51,7 +54,8 @@ export function formParams(req: restify.Request): Record<string, string | string
   const raw: unknown = req.rawBody;
   const contentType = (header(req, 'content-type') ?? '').toLowerCase();
   if ((typeof raw === 'string' || Buffer.isBuffer(raw)) && contentType.startsWith('application/x-www-form-urlencoded')) {
-    const out: Record<string, string | string[]> = {};
+    // No prototype: a field named "toString" or "__proto__" is a field like any other.
+    const out: Record<string, string | string[]> = Object.create(null);
     for (const [k, v] of new URLSearchParams(Buffer.isBuffer(raw) ? raw.toString('utf8') : raw)) {
       const prior = out[k];
       out[k] = prior === undefined ? v : Array.isArray(prior) ? [...prior, v] : [prior, v];
@@ -93,12 +97,16 @@ class RecentIds {
 
 export class SmsChannel {
   private sender: SmsSender | undefined;
+  /** Per sender (the conversation): messages a minute; over it, the message is dropped with empty TwiML. */
   private readonly senderLimit: HashedRateLimit;
+  /** Per source: requests refused for their signature, a minute; over it, 429. */
+  private readonly refusedLimit: HashedRateLimit;
   private readonly recent = new RecentIds();
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly services: Services) {
     this.senderLimit = new HashedRateLimit(services.secrets.identityHashSecret, 'sms-sender', services.config.RATE_LIMIT_PER_CONVERSATION);
+    this.refusedLimit = new HashedRateLimit(services.secrets.identityHashSecret, 'sms-refused', services.config.RATE_LIMIT_PER_SOURCE);
   }
 
   /** Replace the REST client (tests, or another SMS provider's REST API). */
@@ -130,7 +138,7 @@ export class SmsChannel {
         await this.handle(req, res);
       } catch (err) {
         this.services.logger.error({ err: (err as Error).message }, 'sms webhook failed');
-        if (!res.headersSent) this.twiml(res, this.render([{ type: 'message', text: this.services.content.messages.t('error_safety') }]));
+        if (!res.headersSent) this.twiml(res, this.render(await this.fallback(req)));
       }
     });
   }
@@ -148,6 +156,10 @@ export class SmsChannel {
     const url = req.url ?? SMS_PATH;
     const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
     if (!signature || !twilio.validateRequest(authToken, signature, `${config.publicBaseUrl}${SMS_PATH}${query}`, params)) {
+      // Per source, only refused requests count: Twilio's own (signed) never do,
+      // so a forger can't use up Twilio's allowance; past it, no log line either.
+      const limited = await this.refusedLimit.take(sourceAddress(req));
+      if (!limited.ok) return sendError(res, 429, 'TooManyRequests', 'Too many refused requests.', { 'Retry-After': String(limited.retryAfterSeconds) });
       logger.warn({ channel: 'sms', signature: signature ? 'invalid' : 'missing' }, 'sms webhook refused');
       return sendError(res, 403, 'Forbidden', 'Invalid Twilio signature.');
     }
@@ -215,6 +227,23 @@ export class SmsChannel {
         }
       }),
     );
+  }
+
+  /**
+   * What a failed webhook (e.g. the database is down before the bot's turn
+   * could start) still says: 999 guidance first if the message signals danger
+   * (phrase rules only: nothing else is trusted here), then the safety numbers.
+   */
+  private async fallback(req: restify.Request): Promise<Array<Partial<Activity>>> {
+    const { content, dangerRules, config } = this.services;
+    let danger = false;
+    try {
+      const text = cleanText(first(formParams(req).Body), config.MAX_MESSAGE_CHARS);
+      danger = (await detectDanger(text, null, dangerRules, content.locale)).danger;
+    } catch {
+      danger = false;
+    }
+    return [...(danger ? [{ type: 'message', text: content.messages.t('danger') }] : []), { type: 'message', text: content.messages.t('error_safety') }];
   }
 
   private async runTurn(id: string, text: string): Promise<Array<Partial<Activity>>> {

@@ -63,3 +63,23 @@ export async function pingDb(db: Db): Promise<boolean> {
 export function sqliteTimestamp(date: Date = new Date()): string {
   return date.toISOString().replace('Z', '+00:00');
 }
+
+/** SQLite result codes that mean "the database can't be used right now", not "this request is wrong". */
+const UNAVAILABLE_SQLITE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|NOTADB|CORRUPT|PROTOCOL)/;
+/** Prisma's codes for an unreachable, timed-out (SQLite busy) or closed database, or a transaction that timed out. */
+const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2037']);
+
+/**
+ * True when an error means the database is locked, busy or gone (answer 503
+ * or the safety message) rather than a bug (500). Covers better-sqlite3's own
+ * errors, a closed connection and Prisma's wrapping of both.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: unknown; message?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } };
+  if (typeof e.code === 'string' && (UNAVAILABLE_SQLITE.test(e.code) || UNAVAILABLE_PRISMA.has(e.code))) return true;
+  const original = e.meta?.driverAdapterError?.cause?.originalCode;
+  if (typeof original === 'string' && UNAVAILABLE_SQLITE.test(original)) return true;
+  // better-sqlite3 throws a plain TypeError once its connection is closed (matched by text: it may come from another realm).
+  return e.message === 'The database connection is not open';
+}

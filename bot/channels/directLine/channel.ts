@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import type * as restify from 'restify';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../../db/prisma';
 import type { Services } from '../../services';
 import { KeyedLock } from '../../util/keyedLock';
 import { HashedRateLimit, noStore, sendError, sendJson, sourceAddress } from '../http';
@@ -99,6 +100,12 @@ export class DirectLineChannel {
         try {
           await handler(req, res);
         } catch (err) {
+          if (isDatabaseUnavailable(err)) {
+            // Locked or unreachable database: say so, and when to retry (Web Chat shows "send failed").
+            this.services.logger.warn({ err: (err as Error).message, route: name }, 'direct line request refused: database unavailable');
+            if (!res.headersSent) sendError(res, 503, 'ServiceUnavailable', 'The service is busy. Please try again in a moment.', { 'Retry-After': '5' });
+            return;
+          }
           this.services.logger.error({ err: (err as Error).message, route: name }, 'direct line request failed');
           if (!res.headersSent) sendError(res, 500, 'ServiceError', 'Something went wrong. Please try again.');
         }
