@@ -59,6 +59,29 @@ export async function pingDb(db: Db): Promise<boolean> {
   }
 }
 
+/**
+ * Run `fn` (synchronous statements on the shared connection) when no Prisma
+ * transaction is open on it. Prisma's adapter keeps a transaction open across
+ * awaits, and any statement run on the connection meanwhile would join it and
+ * vanish if it rolled back. Check and run happen in one synchronous step.
+ */
+export function outsideTransaction<T>(sqlite: BetterSqlite3.Database, fn: () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const attempt = (): void => {
+      if (sqlite.inTransaction) {
+        setImmediate(attempt);
+        return;
+      }
+      try {
+        resolve(fn());
+      } catch (err) {
+        reject(err);
+      }
+    };
+    attempt();
+  });
+}
+
 /** A timestamp in the text form Prisma writes to SQLite, for the direct-statement paths. */
 export function sqliteTimestamp(date: Date = new Date()): string {
   return date.toISOString().replace('Z', '+00:00');

@@ -6,11 +6,12 @@
 import crypto from 'node:crypto';
 import type { StoreItems } from 'botbuilder';
 import type BetterSqlite3 from 'better-sqlite3';
-import { sqliteTimestamp } from '../db/prisma';
+import { outsideTransaction, sqliteTimestamp } from '../db/prisma';
 import { keyedHash } from '../util/crypto';
 import { ETagConflictError, type StateStorage } from './stateStorage';
 
-const newETag = (): string => crypto.randomBytes(9).toString('base64url');
+// randomUUID draws from a cached entropy pool: cheaper per turn than randomBytes.
+const newETag = (): string => crypto.randomUUID();
 
 export class SqliteStateStorage implements StateStorage {
   private readonly select: BetterSqlite3.Statement<[string], { data: string; etag: string }>;
@@ -33,20 +34,35 @@ export class SqliteStateStorage implements StateStorage {
     this.remove = sqlite.prepare('DELETE FROM "BotState" WHERE key = ?');
   }
 
+  // A turn reads and writes the same keys: hash each once (bounded memo).
+  private readonly hashed = new Map<string, string>();
+
   storedKey(key: string): string {
-    return keyedHash(this.secret, 'state', key);
-  }
-
-  async read(keys: string[]): Promise<StoreItems> {
-    const items: StoreItems = {};
-    for (const key of keys) {
-      const row = this.select.get(this.storedKey(key));
-      if (row) items[key] = { ...JSON.parse(row.data), eTag: row.etag };
+    let stored = this.hashed.get(key);
+    if (!stored) {
+      if (this.hashed.size >= 10_000) this.hashed.clear();
+      stored = keyedHash(this.secret, 'state', key);
+      this.hashed.set(key, stored);
     }
-    return items;
+    return stored;
   }
 
-  async write(changes: StoreItems): Promise<void> {
+  read(keys: string[]): Promise<StoreItems> {
+    return outsideTransaction(this.sqlite, () => {
+      const items: StoreItems = {};
+      for (const key of keys) {
+        const row = this.select.get(this.storedKey(key));
+        if (row) items[key] = { ...JSON.parse(row.data), eTag: row.etag };
+      }
+      return items;
+    });
+  }
+
+  write(changes: StoreItems): Promise<void> {
+    return outsideTransaction(this.sqlite, () => this.writeNow(changes));
+  }
+
+  private writeNow(changes: StoreItems): void {
     const now = sqliteTimestamp();
     for (const [rawKey, item] of Object.entries(changes)) {
       const key = this.storedKey(rawKey);
@@ -63,8 +79,10 @@ export class SqliteStateStorage implements StateStorage {
     }
   }
 
-  async delete(keys: string[]): Promise<void> {
-    for (const key of keys) this.remove.run(this.storedKey(key));
+  delete(keys: string[]): Promise<void> {
+    return outsideTransaction(this.sqlite, () => {
+      for (const key of keys) this.remove.run(this.storedKey(key));
+    });
   }
 
   async deleteConversation(channelId: string, conversationId: string, userId: string): Promise<void> {

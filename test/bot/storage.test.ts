@@ -57,3 +57,21 @@ test('the two storages read each other (same table, same format)', async () => {
 test('SQLite gets the fast path', () => {
   expect(createStateStorage(db, SECRET)).toBeInstanceOf(SqliteStateStorage);
 });
+
+test('a state write during a Prisma transaction that rolls back is not lost with it', async () => {
+  const storage = new SqliteStateStorage(sqliteOf(db)!, SECRET);
+  let written: Promise<void> | undefined;
+  await expect(
+    db.$transaction(async (tx) => {
+      await tx.botState.create({ data: { key: 'inside-tx', data: '{}', etag: 'e' } });
+      // Another turn saves its state while this transaction is open...
+      written = storage.write({ 'other-turn': { n: 1 } });
+      await new Promise((r) => setTimeout(r, 20));
+      throw new Error('roll back');
+    }),
+  ).rejects.toThrow('roll back');
+  await written;
+  // ...and keeps it after the rollback; the transaction's own row is gone.
+  expect((await storage.read(['other-turn']))['other-turn']).toMatchObject({ n: 1 });
+  expect(await db.botState.findUnique({ where: { key: 'inside-tx' } })).toBeNull();
+});

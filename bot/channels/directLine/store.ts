@@ -3,7 +3,7 @@
 // 1, 2, 3…; the number is the watermark, and an activity's id is
 // `${conversationId}|${seq}` as Azure's Direct Line writes it.
 import type BetterSqlite3 from 'better-sqlite3';
-import { sqliteOf, sqliteTimestamp, type Db } from '../../db/prisma';
+import { outsideTransaction, sqliteOf, sqliteTimestamp, type Db } from '../../db/prisma';
 
 export interface StoredActivity extends Record<string, unknown> {
   id: string;
@@ -119,7 +119,7 @@ export class SqliteDirectLineStore implements DirectLineStore {
   private readonly appendTx: (conversationId: string, activities: Array<Record<string, unknown>>) => StoredActivity[];
   private readonly pruneTx: (ids: string[]) => void;
 
-  constructor(sqlite: BetterSqlite3.Database) {
+  constructor(private readonly sqlite: BetterSqlite3.Database) {
     this.insertConversation = sqlite.prepare('INSERT INTO "DlConversation" (id, "createdAt", "lastSeenAt", "nextSeq") VALUES (?, ?, ?, 0)');
     this.selectConversation = sqlite.prepare('SELECT id, "createdAt", "lastSeenAt", "nextSeq" FROM "DlConversation" WHERE id = ?');
     this.bump = sqlite.prepare('UPDATE "DlConversation" SET "nextSeq" = "nextSeq" + ?, "lastSeenAt" = ? WHERE id = ? RETURNING "nextSeq"');
@@ -150,30 +150,39 @@ export class SqliteDirectLineStore implements DirectLineStore {
     return { id: r.id, createdAt: new Date(r.createdAt), lastSeenAt: new Date(r.lastSeenAt), nextSeq: Number(r.nextSeq) };
   }
 
-  async create(id: string): Promise<ConversationRow> {
-    const at = sqliteTimestamp();
-    this.insertConversation.run(id, at, at);
-    return this.row({ id, createdAt: at, lastSeenAt: at, nextSeq: 0 });
+  // Every method runs outside any open Prisma transaction (see outsideTransaction).
+  create(id: string): Promise<ConversationRow> {
+    return outsideTransaction(this.sqlite, () => {
+      const at = sqliteTimestamp();
+      this.insertConversation.run(id, at, at);
+      return this.row({ id, createdAt: at, lastSeenAt: at, nextSeq: 0 });
+    });
   }
 
-  async get(id: string): Promise<ConversationRow | null> {
-    const r = this.selectConversation.get(id);
-    return r ? this.row(r) : null;
+  get(id: string): Promise<ConversationRow | null> {
+    return outsideTransaction(this.sqlite, () => {
+      const r = this.selectConversation.get(id);
+      return r ? this.row(r) : null;
+    });
   }
 
-  async append(conversationId: string, activities: Array<Record<string, unknown>>): Promise<StoredActivity[]> {
-    return activities.length ? this.appendTx(conversationId, activities) : [];
+  append(conversationId: string, activities: Array<Record<string, unknown>>): Promise<StoredActivity[]> {
+    return outsideTransaction(this.sqlite, () => (activities.length ? this.appendTx(conversationId, activities) : []));
   }
 
-  async list(conversationId: string, watermark: number, limit = 200): Promise<ActivityPage> {
-    const rows = this.selectActivities.all(conversationId, watermark, limit);
-    const last = rows.length ? Number(rows[rows.length - 1].seq) : watermark;
-    return { activities: rows.map((r) => JSON.parse(r.json) as StoredActivity), watermark: String(last) };
+  list(conversationId: string, watermark: number, limit = 200): Promise<ActivityPage> {
+    return outsideTransaction(this.sqlite, () => {
+      const rows = this.selectActivities.all(conversationId, watermark, limit);
+      const last = rows.length ? Number(rows[rows.length - 1].seq) : watermark;
+      return { activities: rows.map((r) => JSON.parse(r.json) as StoredActivity), watermark: String(last) };
+    });
   }
 
-  async prune(cutoff: Date, batch = 500): Promise<string[]> {
-    const ids = this.selectStale.all(sqliteTimestamp(cutoff), batch).map((r) => r.id);
-    if (ids.length) this.pruneTx(ids);
-    return ids;
+  prune(cutoff: Date, batch = 500): Promise<string[]> {
+    return outsideTransaction(this.sqlite, () => {
+      const ids = this.selectStale.all(sqliteTimestamp(cutoff), batch).map((r) => r.id);
+      if (ids.length) this.pruneTx(ids);
+      return ids;
+    });
   }
 }
