@@ -52,7 +52,8 @@ function parseArgs(argv: string[]): Args {
   const only = new Set<PhaseId>(onlyArg ? (onlyArg.split(',') as PhaseId[]) : PHASES);
   for (const p of only) if (!PHASES.includes(p)) throw new Error(`unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
   only.add('echo');
-  const serviceFlags = (opt('service-flags') ?? '').split(/\s+/).filter(Boolean);
+  // By default the service runs with the same node flags as `npm start`.
+  const serviceFlags = (opt('service-flags') ?? startScriptFlags()).split(/\s+/).filter(Boolean);
   for (const f of serviceFlags) if (!/^--[a-z0-9-]+(=[\w.,:/-]+)?$/.test(f)) throw new Error(`--service-flags: "${f}" is not a node flag`);
   return { timing, only, profile: argv.includes('--profile'), dlPool: num('dl-conversations', quick ? 300 : 1000, 20000), serviceFlags };
 }
@@ -75,6 +76,12 @@ function gitCommit(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** The node flags in package.json's start script (e.g. the heap bounds). */
+function startScriptFlags(): string {
+  const start: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts?.start ?? '';
+  return (/\bnode\s+((?:--[a-z0-9-]+(?:=\S+)?\s+)*)/.exec(start)?.[1] ?? '').trim();
 }
 
 function nodeArgs(build: BuildInfo, script: 'service' | 'echo', extra: string[]): string[] {
