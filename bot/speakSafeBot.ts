@@ -24,6 +24,9 @@ export interface BotDeps {
   maxMessageChars: number;
 }
 
+/** The turn-state key botbuilder-dialogs' DialogStateManager caches its configuration under. */
+const DIALOG_STATE_MANAGER_CONFIGURATION = 'DialogStateManagerConfiguration';
+
 const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
 
 /** Message text as the bot reads it: no control characters, bounded length. */
@@ -118,13 +121,22 @@ export class SpeakSafeBot extends ActivityHandler {
     });
   }
 
+  /**
+   * botbuilder-dialogs builds its memory-scope configuration afresh on every
+   * turn (a service collection, about 5% of a turn) and caches it only in
+   * turn state. It holds no per-turn data, so the first turn's is reused.
+   */
+  private dialogMemoryConfig: unknown;
+
   override async run(context: TurnContext): Promise<void> {
     const key = `${context.activity.channelId}/${context.activity.conversation?.id}`;
     await this.locks.run(key, async () => {
       try {
+        if (this.dialogMemoryConfig) context.turnState.set(DIALOG_STATE_MANAGER_CONFIGURATION, this.dialogMemoryConfig);
         await this.analyser.onTurn(context, () => super.run(context));
-        await this.deps.conversationState.saveChanges(context);
-        await this.deps.userState.saveChanges(context);
+        this.dialogMemoryConfig ??= context.turnState.get(DIALOG_STATE_MANAGER_CONFIGURATION);
+        // Both in the same group commit (bot/db/groupCommit.ts on SQLite).
+        await Promise.all([this.deps.conversationState.saveChanges(context), this.deps.userState.saveChanges(context)]);
       } catch (err) {
         this.deps.logger.error({ err: (err as Error).message }, 'turn failed');
         await sendSafetyFallback(context, this.deps.content);

@@ -1,6 +1,7 @@
 // Come back with a reference code and add to a report, on either channel.
 // The addition is stored as an addendum to the same referral.
-import { Dialog, type DialogContext, type DialogInstance, type DialogTurnResult } from 'botbuilder-dialogs';
+import type { DialogContext, DialogInstance, DialogTurnResult } from 'botbuilder-dialogs';
+import { Dialog } from './framework';
 import type { TurnContext } from 'botbuilder';
 import { normaliseReference } from '../bot/referrals/referenceCode';
 import { matchOption, withOptions, type Option } from './choices';

@@ -1,7 +1,8 @@
 // One dialog for every menu: it shows a prompt with options (buttons on web
 // chat, a numbered list on SMS) and ends with the Route of the option picked.
 // A typed question that is clearly about something else leaves the menu for it.
-import { Dialog, type DialogContext, type DialogInstance, type DialogTurnResult } from 'botbuilder-dialogs';
+import type { DialogContext, DialogInstance, DialogTurnResult } from 'botbuilder-dialogs';
+import { Dialog } from './framework';
 import type { Content } from '../bot/content';
 import { matchOption, withOptions, type Option } from './choices';
 import { isRoutable, routeFromTurn, type Route } from './routes';

@@ -3,17 +3,8 @@
 // danger gets 999 guidance first, from inside any dialog, and then the
 // conversation carries on where it was.
 import type { StatePropertyAccessor, TurnContext } from 'botbuilder';
-import {
-  ComponentDialog,
-  Dialog,
-  DialogSet,
-  DialogTurnStatus,
-  WaterfallDialog,
-  type DialogContext,
-  type DialogState,
-  type DialogTurnResult,
-  type WaterfallStepContext,
-} from 'botbuilder-dialogs';
+import type { DialogContext, DialogState, DialogTurnResult, WaterfallStepContext } from 'botbuilder-dialogs';
+import { ComponentDialog, Dialog, DialogSet, DialogTurnStatus, WaterfallDialog } from './framework';
 import { AUDIENCES, type Audience, type Content } from '../bot/content';
 import { AddendumDialog, ADDENDUM_DIALOG } from './addendumDialog';
 import { ChooseDialog, CHOOSE_DIALOG, type ChooseOptions, type RouteOption } from './chooseDialog';

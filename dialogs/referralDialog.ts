@@ -3,7 +3,8 @@
 // question supports "skip", "back", "start again" and corrections from the
 // summary. The reporter gets a reference code only after the referral commits.
 import type { StatePropertyAccessor, TurnContext } from 'botbuilder';
-import { Dialog, type DialogContext, type DialogInstance, type DialogTurnResult } from 'botbuilder-dialogs';
+import type { DialogContext, DialogInstance, DialogTurnResult } from 'botbuilder-dialogs';
+import { Dialog } from './framework';
 import type { Content } from '../bot/content';
 import type { ReferralDomain } from '../bot/referrals/domain';
 import type { ReferralStore } from '../bot/referrals/repository';

@@ -26,8 +26,25 @@ export interface SmsRenderOptions {
 
 // ------------------------------------------------------------------ Markdown
 
+// The bot's texts come from content/ and repeat from turn to turn: remember
+// recent conversions (bounded; short texts only).
+const plainCache = new Map<string, string>();
+const PLAIN_CACHE_MAX = 2000;
+const PLAIN_CACHE_MAX_CHARS = 4000;
+
 /** Markdown (as the bot writes it) to plain text a phone shows as it is. */
 export function markdownToPlain(markdown: string): string {
+  const cached = plainCache.get(markdown);
+  if (cached !== undefined) return cached;
+  const plain = convertMarkdown(markdown);
+  if (markdown.length <= PLAIN_CACHE_MAX_CHARS) {
+    if (plainCache.size >= PLAIN_CACHE_MAX) plainCache.delete(plainCache.keys().next().value as string);
+    plainCache.set(markdown, plain);
+  }
+  return plain;
+}
+
+function convertMarkdown(markdown: string): string {
   let text = markdown.replace(/\r\n?/g, '\n');
   // Fenced code blocks: keep the content, drop the fences.
   text = text.replace(/^\s*(```|~~~)[^\n]*\n([\s\S]*?)\n\s*\1\s*$/gm, '$2');
@@ -123,8 +140,20 @@ function cardParts(attachments: Attachment[] | undefined): CardParts {
   return out;
 }
 
+const numberLists = new Map<string, string>();
+
 /** "1, 2 or 3" in the given locale; a range ("1–10") for long lists. */
 export function numberList(count: number, locale = 'en-GB'): string {
+  const key = `${locale}|${count}`;
+  let list = numberLists.get(key);
+  if (list === undefined) {
+    list = formatNumberList(count, locale);
+    if (numberLists.size < 1000) numberLists.set(key, list);
+  }
+  return list;
+}
+
+function formatNumberList(count: number, locale: string): string {
   const numbers = Array.from({ length: count }, (_, i) => String(i + 1));
   try {
     // formatRange is ES2023 (Node 20 has it; the project's lib setting is ES2022).

@@ -1,6 +1,6 @@
 // SMS through Twilio: POST /api/sms is a Twilio Messaging webhook.
 //
-// 1. The X-Twilio-Signature is checked (twilio.validateRequest) against the
+// 1. The X-Twilio-Signature is checked (validateRequest) against the
 //    public URL (PUBLIC_BASE_URL + /api/sms + query) and every form field as
 //    received, before anything else: unsigned or forged requests get 403
 //    (429 once their source has sent RATE_LIMIT_PER_SOURCE of them in a minute).
@@ -15,13 +15,16 @@
 //    follow through the Twilio REST API.
 import type { Activity } from 'botbuilder';
 import type * as restify from 'restify';
-import twilio from 'twilio';
+// Only the signature check at load: the REST client (most of the twilio
+// package) is loaded the first time a slow reply needs it.
+import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import type { Services } from '../services';
 import { detectDanger } from '../safety/danger';
 import { cleanText } from '../speakSafeBot';
 import { keyedHash } from '../util/crypto';
 import { HashedRateLimit, header, noStore, sendError, sourceAddress } from './http';
 import { renderReplies, type SmsRenderOptions } from './render';
+import { messagingTwiml } from './twiml';
 
 export const SMS_PATH = '/api/sms';
 export const SMS_CHANNEL_ID = 'sms';
@@ -51,7 +54,9 @@ export function normaliseNumber(from: string): string {
 
 /** Every form field exactly as received (repeated fields as arrays), for the signature check. */
 export function formParams(req: restify.Request): Record<string, string | string[]> {
-  const raw: unknown = req.rawBody;
+  // restify leaves the body unparsed for this webhook (see skipBodyParsing in
+  // bot/app.ts): then req.body is the raw text.
+  const raw: unknown = req.rawBody ?? (typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : undefined);
   const contentType = (header(req, 'content-type') ?? '').toLowerCase();
   if ((typeof raw === 'string' || Buffer.isBuffer(raw)) && contentType.startsWith('application/x-www-form-urlencoded')) {
     // No prototype: a field named "toString" or "__proto__" is a field like any other.
@@ -123,9 +128,10 @@ export class SmsChannel {
     if (this.sender) return this.sender;
     const { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token } = this.services.config;
     if (!sid || !token) return undefined;
-    const client = twilio(sid, token);
+    let client: import('twilio').Twilio | undefined;
     this.sender = {
       send: async ({ to, from, body }) => {
+        client ??= (await import('twilio')).default(sid, token);
         await client.messages.create({ to, from, body });
       },
     };
@@ -155,7 +161,7 @@ export class SmsChannel {
     const params = formParams(req);
     const url = req.url ?? SMS_PATH;
     const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
-    if (!signature || !twilio.validateRequest(authToken, signature, `${config.publicBaseUrl}${SMS_PATH}${query}`, params)) {
+    if (!signature || !validateRequest(authToken, signature, `${config.publicBaseUrl}${SMS_PATH}${query}`, params)) {
       // Per source, only refused requests count: Twilio's own (signed) never do,
       // so a forger can't use up Twilio's allowance; past it, no log line either.
       const limited = await this.refusedLimit.take(sourceAddress(req));
@@ -274,11 +280,9 @@ export class SmsChannel {
   }
 
   private twiml(res: restify.Response, messages: string[]): void {
-    const response = new twilio.twiml.MessagingResponse();
-    for (const text of messages) response.message(text);
     noStore(res);
     res.setHeader('Content-Type', 'text/xml; charset=utf-8');
-    res.sendRaw(200, response.toString());
+    res.sendRaw(200, messagingTwiml(messages));
   }
 }
 

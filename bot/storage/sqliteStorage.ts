@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { StoreItems } from 'botbuilder';
 import type BetterSqlite3 from 'better-sqlite3';
+import { groupCommitOf, type GroupCommit } from '../db/groupCommit';
 import { outsideTransaction, sqliteTimestamp } from '../db/prisma';
 import { keyedHash } from '../util/crypto';
 import { ETagConflictError, type StateStorage } from './stateStorage';
@@ -19,6 +20,7 @@ export class SqliteStateStorage implements StateStorage {
   private readonly update: BetterSqlite3.Statement<[string, string, string, string, string]>;
   private readonly insert: BetterSqlite3.Statement<[string, string, string, string]>;
   private readonly remove: BetterSqlite3.Statement<[string]>;
+  private readonly commits: GroupCommit;
 
   constructor(
     private readonly sqlite: BetterSqlite3.Database,
@@ -32,6 +34,7 @@ export class SqliteStateStorage implements StateStorage {
     this.update = sqlite.prepare('UPDATE "BotState" SET data = ?, etag = ?, "updatedAt" = ? WHERE key = ? AND etag = ?');
     this.insert = sqlite.prepare('INSERT INTO "BotState" (key, data, etag, "updatedAt") VALUES (?, ?, ?, ?)');
     this.remove = sqlite.prepare('DELETE FROM "BotState" WHERE key = ?');
+    this.commits = groupCommitOf(sqlite);
   }
 
   // A turn reads and writes the same keys: hash each once (bounded memo).
@@ -58,8 +61,10 @@ export class SqliteStateStorage implements StateStorage {
     });
   }
 
+  // Writes from concurrent turns share one commit (bot/db/groupCommit.ts); the
+  // promise resolves only once this write is durable.
   write(changes: StoreItems): Promise<void> {
-    return outsideTransaction(this.sqlite, () => this.writeNow(changes));
+    return this.commits.run(() => this.writeNow(changes));
   }
 
   private writeNow(changes: StoreItems): void {

@@ -167,6 +167,38 @@ describe('directlinejs, polling', () => {
   });
 });
 
+describe('the HTTP contract', () => {
+  it("a POST is answered once the bot has replied: one poll then finds the message's echo and the replies to it", async () => {
+    const { conversationId, token } = await generate();
+    const json = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+    expect((await fetch(`${base}/conversations`, { method: 'POST', headers: json })).status).toBe(201);
+    const poll = async (watermark: string) => {
+      const res = await fetch(`${base}/conversations/${conversationId}/activities?watermark=${watermark}`, { headers: json });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { activities: Array<{ id: string; type: string; text?: string; replyToId?: string; from: { role?: string } }>; watermark: string };
+    };
+    // The welcome runs after the start is answered: wait for it.
+    const welcome = await waitUntil(async () => {
+      const page = await poll('');
+      return page.activities.length ? page : undefined;
+    }, 'the welcome');
+
+    const posted = await fetch(`${base}/conversations/${conversationId}/activities`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ type: 'message', from: { id: 'user1' }, text: 'What is cuckooing?' }),
+    });
+    expect(posted.status).toBe(200);
+    const { id } = (await posted.json()) as { id: string };
+    const page = await poll(welcome.watermark);
+    expect(page.activities[0]).toMatchObject({ id, type: 'message', text: 'What is cuckooing?', from: { role: 'user' } });
+    const replies = page.activities.slice(1);
+    expect(replies.length).toBeGreaterThan(0);
+    expect(replies.every((a) => a.replyToId === id && a.from.role === 'bot')).toBe(true);
+    expect(replies.map((a) => a.text).join('\n')).toContain(m().t('ask_audience'));
+  });
+});
+
 describe('isolation and errors', () => {
   it("a token for conversation A cannot read or write conversation B", async () => {
     const a = await generate();

@@ -230,9 +230,10 @@ export class DirectLineChannel {
     if (text !== undefined && typeof text !== 'string') return sendError(res, 400, 'BadArgument', 'Invalid watermark.');
     const watermark = text === undefined || text === '' ? 0 : Number(text);
     if (!Number.isSafeInteger(watermark) || watermark < 0) return sendError(res, 400, 'BadArgument', 'Invalid watermark.');
-    const row = await this.store.get(id);
-    if (!row) return sendError(res, 404, 'NotFound', 'This conversation has ended.');
-    this.reply(res, 200, await this.store.list(id, watermark));
+    const page = await this.store.list(id, watermark);
+    // Activities come only from a conversation that exists; an empty page may be one that has ended.
+    if (!page.activities.length && !(await this.store.get(id))) return sendError(res, 404, 'NotFound', 'This conversation has ended.');
+    this.reply(res, 200, page);
   }
 
   private async postActivity(req: restify.Request, res: restify.Response): Promise<void> {
@@ -260,11 +261,11 @@ export class DirectLineChannel {
         'Retry-After': String(limited.retryAfterSeconds),
       });
     }
-    const echo = this.echoOf(inbound, id);
-    // The echo goes into the stream (Web Chat marks the message "sent" when
-    // it reads it back), then the bot's turn runs after we answer.
-    const [stored] = await this.locks.run(id, () => this.store.append(id, [echo]));
-    this.track(this.turn(id, inbound, stored));
+    // As Azure's Direct Line does, answer once the bot has handled the
+    // message: its echo (Web Chat marks the message "sent" when it reads it
+    // back) and the bot's replies go into the stream together, in one append,
+    // so the client's next poll finds both.
+    const stored = await this.track(this.turn(id, inbound));
     this.reply(res, 200, { id: stored.id });
   }
 
@@ -292,8 +293,10 @@ export class DirectLineChannel {
     return echo;
   }
 
-  private async turn(conversationId: string, inbound: Inbound, echo: StoredActivity): Promise<void> {
-    await this.locks.run(conversationId, async () => {
+  /** Runs the bot on the message, then stores the message's echo and the replies; resolves with the echo as stored. */
+  private async turn(conversationId: string, inbound: Inbound): Promise<StoredActivity> {
+    const echo = this.echoOf(inbound, conversationId);
+    return this.locks.run(conversationId, async () => {
       let replies: Array<Partial<Activity>>;
       try {
         replies = await this.services.runner.run({
@@ -309,8 +312,9 @@ export class DirectLineChannel {
         this.services.logger.error({ err: (err as Error).message }, 'web chat turn failed');
         replies = [{ type: 'message', text: this.services.content.messages.t('error_safety') }];
       }
-      const rendered = renderReplies('webchat', replies, { conversationId }).map((a) => ({ ...a, replyToId: echo.id }));
-      await this.appendSafely(conversationId, rendered);
+      const rendered = renderReplies('webchat', replies, { conversationId });
+      const [stored] = await this.store.append(conversationId, [echo, ...rendered], { repliesToFirst: true });
+      return stored;
     });
   }
 

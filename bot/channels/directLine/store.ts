@@ -3,6 +3,7 @@
 // 1, 2, 3…; the number is the watermark, and an activity's id is
 // `${conversationId}|${seq}` as Azure's Direct Line writes it.
 import type BetterSqlite3 from 'better-sqlite3';
+import { groupCommitOf, type GroupCommit } from '../../db/groupCommit';
 import { outsideTransaction, sqliteOf, sqliteTimestamp, type Db } from '../../db/prisma';
 
 export interface StoredActivity extends Record<string, unknown> {
@@ -22,6 +23,11 @@ export interface ConversationRow {
   nextSeq: number;
 }
 
+export interface AppendOptions {
+  /** The first activity is the user's message and the rest answer it: each gets `replyToId` = its id. */
+  repliesToFirst?: boolean;
+}
+
 export const activityId = (conversationId: string, seq: number): string => `${conversationId}|${String(seq).padStart(7, '0')}`;
 
 export interface DirectLineStore {
@@ -32,7 +38,7 @@ export interface DirectLineStore {
    * transaction so readers never see a gap that fills in later. Each
    * activity gets its id and timestamp here. Returns them as stored.
    */
-  append(conversationId: string, activities: Array<Record<string, unknown>>): Promise<StoredActivity[]>;
+  append(conversationId: string, activities: Array<Record<string, unknown>>, options?: AppendOptions): Promise<StoredActivity[]>;
   /** Activities after a watermark (exclusive), oldest first, at most `limit`. */
   list(conversationId: string, watermark: number, limit?: number): Promise<ActivityPage>;
   /** Delete conversations idle since before `cutoff` (and their activities). Returns their ids. */
@@ -45,8 +51,17 @@ export function createDirectLineStore(db: Db): DirectLineStore {
   return sqlite ? new SqliteDirectLineStore(sqlite) : new PrismaDirectLineStore(db);
 }
 
-function stamp(conversationId: string, activities: Array<Record<string, unknown>>, first: number, now: Date): StoredActivity[] {
-  return activities.map((a, i) => ({ ...a, id: activityId(conversationId, first + i), timestamp: now.toISOString() }) as StoredActivity);
+function stamp(conversationId: string, activities: Array<Record<string, unknown>>, first: number, now: Date, options: AppendOptions = {}): StoredActivity[] {
+  const firstId = activityId(conversationId, first);
+  return activities.map(
+    (a, i) =>
+      ({
+        ...a,
+        ...(options.repliesToFirst && i > 0 ? { replyToId: firstId } : {}),
+        id: activityId(conversationId, first + i),
+        timestamp: now.toISOString(),
+      }) as StoredActivity,
+  );
 }
 
 /** Portable implementation (PostgreSQL). */
@@ -61,7 +76,7 @@ export class PrismaDirectLineStore implements DirectLineStore {
     return this.db.dlConversation.findUnique({ where: { id } });
   }
 
-  async append(conversationId: string, activities: Array<Record<string, unknown>>): Promise<StoredActivity[]> {
+  async append(conversationId: string, activities: Array<Record<string, unknown>>, options?: AppendOptions): Promise<StoredActivity[]> {
     if (!activities.length) return [];
     return this.db.$transaction(async (tx) => {
       const row = await tx.dlConversation.update({
@@ -71,7 +86,7 @@ export class PrismaDirectLineStore implements DirectLineStore {
       });
       const first = row.nextSeq - activities.length + 1;
       const now = new Date();
-      const stored = stamp(conversationId, activities, first, now);
+      const stored = stamp(conversationId, activities, first, now, options);
       await tx.dlActivity.createMany({
         data: stored.map((a, i) => ({ conversationId, seq: first + i, createdAt: now, json: JSON.stringify(a) })),
       });
@@ -105,7 +120,7 @@ export class PrismaDirectLineStore implements DirectLineStore {
 /**
  * SQLite implementation: prepared statements on Prisma's own connection (see
  * bot/db/prisma.ts). Every web chat message appends and every poll lists, so
- * this is a hot path; each append is one synchronous transaction.
+ * this is a hot path; each append is one savepoint in a group commit.
  */
 export class SqliteDirectLineStore implements DirectLineStore {
   private readonly insertConversation: BetterSqlite3.Statement<[string, string, string]>;
@@ -116,10 +131,12 @@ export class SqliteDirectLineStore implements DirectLineStore {
   private readonly selectStale: BetterSqlite3.Statement<[string, number], { id: string }>;
   private readonly deleteActivities: BetterSqlite3.Statement<[string]>;
   private readonly deleteConversation: BetterSqlite3.Statement<[string]>;
-  private readonly appendTx: (conversationId: string, activities: Array<Record<string, unknown>>) => StoredActivity[];
+  private readonly appendTx: (conversationId: string, activities: Array<Record<string, unknown>>, options?: AppendOptions) => StoredActivity[];
   private readonly pruneTx: (ids: string[]) => void;
+  private readonly commits: GroupCommit;
 
   constructor(private readonly sqlite: BetterSqlite3.Database) {
+    this.commits = groupCommitOf(sqlite);
     this.insertConversation = sqlite.prepare('INSERT INTO "DlConversation" (id, "createdAt", "lastSeenAt", "nextSeq") VALUES (?, ?, ?, 0)');
     this.selectConversation = sqlite.prepare('SELECT id, "createdAt", "lastSeenAt", "nextSeq" FROM "DlConversation" WHERE id = ?');
     this.bump = sqlite.prepare('UPDATE "DlConversation" SET "nextSeq" = "nextSeq" + ?, "lastSeenAt" = ? WHERE id = ? RETURNING "nextSeq"');
@@ -128,13 +145,13 @@ export class SqliteDirectLineStore implements DirectLineStore {
     this.selectStale = sqlite.prepare('SELECT id FROM "DlConversation" WHERE "lastSeenAt" < ? LIMIT ?');
     this.deleteActivities = sqlite.prepare('DELETE FROM "DlActivity" WHERE "conversationId" = ?');
     this.deleteConversation = sqlite.prepare('DELETE FROM "DlConversation" WHERE id = ?');
-    this.appendTx = sqlite.transaction((conversationId: string, activities: Array<Record<string, unknown>>) => {
+    this.appendTx = sqlite.transaction((conversationId: string, activities: Array<Record<string, unknown>>, options?: AppendOptions) => {
       const now = new Date();
       const at = sqliteTimestamp(now);
       const row = this.bump.get(activities.length, at, conversationId);
       if (!row) throw new Error(`Direct Line conversation not found`);
       const first = Number(row.nextSeq) - activities.length + 1;
-      const stored = stamp(conversationId, activities, first, now);
+      const stored = stamp(conversationId, activities, first, now, options);
       stored.forEach((a, i) => this.insertActivity.run(conversationId, first + i, at, JSON.stringify(a)));
       return stored;
     });
@@ -166,8 +183,9 @@ export class SqliteDirectLineStore implements DirectLineStore {
     });
   }
 
-  append(conversationId: string, activities: Array<Record<string, unknown>>): Promise<StoredActivity[]> {
-    return outsideTransaction(this.sqlite, () => (activities.length ? this.appendTx(conversationId, activities) : []));
+  append(conversationId: string, activities: Array<Record<string, unknown>>, options?: AppendOptions): Promise<StoredActivity[]> {
+    // Appends from concurrent requests share one commit (bot/db/groupCommit.ts).
+    return activities.length ? this.commits.run(() => this.appendTx(conversationId, activities, options)) : Promise.resolve([]);
   }
 
   list(conversationId: string, watermark: number, limit = 200): Promise<ActivityPage> {
