@@ -1,7 +1,7 @@
 // Builds one SpeakSafe service: storage, content, NLU, bot, channels, hub and
 // the HTTP server. bot/index.ts runs it; tests and benchmarks create their own.
 import path from 'node:path';
-import { ConversationState, UserState } from 'botbuilder';
+import { SpeakSafeConversationState, SpeakSafeUserState } from './storage/botStates';
 import * as restify from 'restify';
 import { registerHub } from '../hub';
 import { MainDialog, type Profile } from '../dialogs/mainDialog';
@@ -70,8 +70,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   ]);
   const dangerRules = loadDangerRules(path.join(content.dir, 'safety', 'danger-phrases.yml'));
   const storage = createStateStorage(db, secrets.identityHashSecret);
-  const conversationState = new ConversationState(storage);
-  const userState = new UserState(storage);
+  const conversationState = new SpeakSafeConversationState(storage);
+  const userState = new SpeakSafeUserState(storage);
   const referrals = new ReferralStore(db, { contactKey: secrets.contactEncryptionKey, publicBaseUrl: config.publicBaseUrl });
   const referralDomain = new ReferralDomain(content.dir, content.area);
   const dialog = new MainDialog({

@@ -17,6 +17,7 @@ import type { Config } from '../config';
 import type { Logger } from '../util/logger';
 import type { Turnable } from './botRunner';
 import { isLoopbackAddress, isLoopbackUrl } from '../util/net';
+import { CachingBotFrameworkAuthentication } from './cachedConnectors';
 import { HashedRateLimit, sourceAddress } from './http';
 
 export function createCloudAdapter(config: Config, logger: Logger, onError: (context: TurnContext, err: Error) => Promise<void>): CloudAdapter {
@@ -26,7 +27,7 @@ export function createCloudAdapter(config: Config, logger: Logger, onError: (con
     MicrosoftAppType: config.MicrosoftAppType,
     MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',
   });
-  const auth = createBotFrameworkAuthenticationFromConfiguration(null, credentials);
+  const auth = new CachingBotFrameworkAuthentication(createBotFrameworkAuthenticationFromConfiguration(null, credentials));
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context, err) => {
     logger.error({ err: err.message }, 'unhandled bot error');
