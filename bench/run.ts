@@ -26,7 +26,7 @@ import { echoReference, evaluateTargets, formatMarkdown, formatTable, type Bench
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const PHASES = ['echo', 'floor', 'messages', 'sms', 'directline', 'referral-conversations', 'referral-commit', 'nlu'] as const;
+const PHASES = ['echo', 'floor', 'messages', 'sms', 'directline', 'referral-conversations', 'referral-commit', 'nlu', 'bot-turn'] as const;
 type PhaseId = (typeof PHASES)[number];
 
 interface Args {
@@ -210,9 +210,10 @@ async function main(): Promise<number> {
 
     // In process, after the services have stopped (nothing else competes for the CPU).
     process.noDeprecation = true; // restify's DEP0111 warning, printed when the app is loaded in process
-    const { referralCommitPhase, nluPhase } = await import('./lib/inProcess');
+    const { referralCommitPhase, nluPhase, botTurnPhase } = await import('./lib/inProcess');
     await run('referral-commit', () => referralCommitPhase({ ...baseEnv(), ...secrets, PUBLIC_BASE_URL: publicBaseUrl }, 20, 0.5, Math.min(3, t.durationS)));
     await run('nlu', () => nluPhase(path.join(ROOT, 'content'), 0.3, Math.min(2, t.durationS)));
+    await run('bot-turn', () => botTurnPhase({ ...baseEnv(), ...secrets, PUBLIC_BASE_URL: publicBaseUrl }, t.connections, t.warmupS, t.durationS));
 
     // The service's profile, summarised for each of its phases and for its whole life.
     let profiles: BenchReport['profiles'];

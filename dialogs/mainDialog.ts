@@ -80,7 +80,8 @@ export class MainDialog extends ComponentDialog {
     const ctx = step.context;
     const m = this.deps.content.messages;
     let route: Route = step.options?.route ?? routeFromTurn(turnInfo(ctx));
-    const profile = await this.deps.profile.get(ctx, {});
+    // Read without a default: a default would be stored, writing an empty profile for every new person.
+    const profile: Profile = (await this.deps.profile.get(ctx)) ?? {};
     for (let hop = 0; hop < MAX_ROUTE_HOPS; hop++) {
       switch (route.kind) {
         case 'danger':

@@ -165,3 +165,40 @@ export async function nluPhase(contentDir: string, warmupS: number, durationS: n
     extra: { trainMs: Math.round(trainMs), distinctIntents: Object.keys(intents).length, cacheEntries: nlu.cacheSizes().utterances },
   };
 }
+
+/**
+ * The bot's turn alone: what every channel runs (NLU, safety check, dialogs,
+ * state read and durable write), called in process through the BotRunner the
+ * SMS and Direct Line channels use, with no HTTP, signature or rendering. The
+ * same message as the SMS phase, each from a new conversation, 50 in flight,
+ * on its own fresh SQLite file. It bounds what any channel can reach: a channel
+ * can be no faster than the turn it runs.
+ */
+export async function botTurnPhase(env: NodeJS.ProcessEnv, concurrency: number, warmupS: number, durationS: number): Promise<PhaseResult> {
+  const dir = tempDir('speaksafe-bench-turns-');
+  const app = await createApp(
+    loadConfig({ ...env, NODE_ENV: 'production', LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${path.join(dir, 'turns.db')}` }),
+  );
+  try {
+    const { runner } = app.services;
+    let i = 0;
+    let empty = 0;
+    const stats = await loop({
+      concurrency,
+      warmupMs: warmupS * 1000,
+      durationMs: durationS * 1000,
+      iteration: async () => {
+        const id = `bench-turn-${(i += 1)}`;
+        const replies = await runner.run({ channelId: 'sms', conversationId: id, userId: id, text: 'what is cuckooing' });
+        if (!replies.some((r) => typeof r.text === 'string' && r.text)) {
+          empty += 1;
+          throw new Error('the turn sent no message');
+        }
+      },
+    });
+    return { id: 'bot-turn', title: 'Bot turn alone (in process, no HTTP)', against: 'in-process', unit: 'turn', concurrency, ...stats, extra: { turnsWithoutReply: empty } };
+  } finally {
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -41,13 +41,15 @@ function load(self: BotState, context: TurnContext, force: boolean): Promise<Rec
 async function saveChanges(self: BotState, context: TurnContext, force: boolean): Promise<void> {
   const internals = self as unknown as Internals;
   let cached = context.turnState.get(internals.stateKey) as CachedState | undefined;
-  if (!force && !(cached && cached.hash !== snapshot(cached.state))) return;
+  const now = cached ? snapshot(cached.state) : undefined;
+  if (!force && !(cached && cached.hash !== now)) return;
   const key = await internals.storageKey(context);
   cached ??= { state: {}, hash: '' };
   // As BotState does: the last writer wins (turns of one conversation are serialised by the bot).
   cached.state.eTag = '*';
   await internals.storage.write({ [key]: cached.state });
-  cached.hash = snapshot(cached.state);
+  // What was written (the state cannot change while this turn waits for its own write).
+  cached.hash = now ?? snapshot(cached.state);
   context.turnState.set(internals.stateKey, cached);
 }
 

@@ -55,7 +55,11 @@ export class SqliteStateStorage implements StateStorage {
       const items: StoreItems = {};
       for (const key of keys) {
         const row = this.select.get(this.storedKey(key));
-        if (row) items[key] = { ...JSON.parse(row.data), eTag: row.etag };
+        if (row) {
+          const item = JSON.parse(row.data) as Record<string, unknown>;
+          item.eTag = row.etag;
+          items[key] = item;
+        }
       }
       return items;
     });

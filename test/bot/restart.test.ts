@@ -57,3 +57,14 @@ test('the audience chosen before a restart is remembered after it', async () => 
     await second.close();
   }
 });
+
+test("a first message stores the conversation's state, and nothing about the person until they tell the bot something", async () => {
+  const t = await startApp();
+  try {
+    await send(t.url, 'what is cuckooing');
+    // One row: the conversation (where it is, which buttons were offered). No empty profile.
+    expect(await t.app.services.db.botState.count()).toBe(1);
+  } finally {
+    await t.close();
+  }
+});
