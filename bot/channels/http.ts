@@ -1,7 +1,7 @@
 // Small HTTP helpers shared by the channels: JSON answers, headers, and rate
 // limits whose keys are keyed hashes (no address is kept, even in memory).
 import type * as restify from 'restify';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { LRUCache } from 'lru-cache';
 import { keyedHash } from '../util/crypto';
 import { isLoopbackAddress } from '../util/net';
 
@@ -48,31 +48,69 @@ export function sourceAddress(req: restify.Request): string {
   return peer;
 }
 
-/** A per-minute limit keyed by a keyed hash of whatever identifies the caller. */
+/** One key's fixed window: requests counted since `resetAt - 60 s`. */
+interface RateWindow {
+  count: number;
+  resetAt: number;
+}
+
+const WINDOW_MS = 60_000;
+/** Keys each limit remembers at most: bounds its memory (about 160 bytes a key, 8 MB) whatever the traffic. */
+export const RATE_LIMIT_MAX_KEYS = 50_000;
+
+/**
+ * A per-minute limit keyed by a keyed hash of whatever identifies the caller:
+ * a fixed window per key that opens with the key's first request, as
+ * rate-limiter-flexible's RateLimiterMemory counts.
+ *
+ * The windows live in a bounded LRU map (lru-cache) rather than
+ * RateLimiterMemory, which keeps a timer and about 480 bytes per key: with a
+ * new conversation on every request, 60 s of traffic at 2,000 requests/s held
+ * about 58 MB. When more than RATE_LIMIT_MAX_KEYS keys are live, the least
+ * recently used is forgotten (its next request starts a new window); the
+ * per-source limits stop any one caller from making that many keys.
+ */
 export class HashedRateLimit {
-  private readonly limiter: RateLimiterMemory;
+  private readonly windows: LRUCache<string, RateWindow>;
+  private readonly points: number;
 
   constructor(
     private readonly secret: string,
     private readonly purpose: string,
     pointsPerMinute: number,
+    maxKeys = RATE_LIMIT_MAX_KEYS,
+    private readonly now: () => number = Date.now,
   ) {
-    this.limiter = new RateLimiterMemory({ points: Math.max(1, pointsPerMinute), duration: 60 });
+    this.points = Math.max(1, pointsPerMinute);
+    this.windows = new LRUCache<string, RateWindow>({ max: maxKeys });
   }
 
   private key(identity: string): string {
-    return keyedHash(this.secret, `ratelimit:${this.purpose}`, identity);
+    return keyedHash(this.secret, `ratelimit:${this.purpose}`, identity, 16);
   }
 
-  /** True when allowed; false when over the limit. Returns retry-after seconds when refused. */
+  /** The key's current window, or none if it has none open. */
+  private current(key: string, at: number): RateWindow | undefined {
+    const window = this.windows.get(key);
+    if (window && window.resetAt > at) return window;
+    return undefined;
+  }
+
+  private refused(window: RateWindow, at: number): { ok: false; retryAfterSeconds: number } {
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - at) / 1000)) };
+  }
+
+  /** Uses one point: ok while within the limit; refused with retry-after seconds once over it. */
   async take(identity: string): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
-    try {
-      await this.limiter.consume(this.key(identity));
-      return { ok: true };
-    } catch (err) {
-      if (err instanceof RateLimiterRes) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
-      throw err;
+    const key = this.key(identity);
+    const at = this.now();
+    let window = this.current(key, at);
+    if (!window) {
+      window = { count: 0, resetAt: at + WINDOW_MS };
+      this.windows.set(key, window);
     }
+    window.count += 1;
+    return window.count > this.points ? this.refused(window, at) : { ok: true };
   }
 
   /**
@@ -80,8 +118,13 @@ export class HashedRateLimit {
    * limits that count only failures (the caller calls take() after a failure).
    */
   async check(identity: string): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
-    const res = await this.limiter.get(this.key(identity));
-    if (res && res.remainingPoints <= 0 && res.msBeforeNext > 0) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
-    return { ok: true };
+    const at = this.now();
+    const window = this.current(this.key(identity), at);
+    return window && window.count >= this.points ? this.refused(window, at) : { ok: true };
+  }
+
+  /** Keys currently remembered (tests, diagnostics). */
+  get size(): number {
+    return this.windows.size;
   }
 }
