@@ -10,6 +10,7 @@ import twilio from 'twilio';
 import type { Messages } from '../../bot/content';
 import { cannon, loop, percentile, type PhaseResult } from './load';
 import { HttpClient } from './http';
+import { twilioForm } from '../../test/helpers/scripted';
 import { reporterAnswer } from './reporter';
 import { sleep } from './child';
 
@@ -86,30 +87,6 @@ export function floorPhase(url: string, t: Timing): Promise<PhaseResult> {
 
 export const SMS_PATH = '/api/sms';
 
-export function smsParams(from: string, body: string, sid: string): Record<string, string> {
-  return {
-    ToCountry: 'GB',
-    ToState: '',
-    SmsMessageSid: sid,
-    NumMedia: '0',
-    ToCity: '',
-    FromZip: '',
-    SmsSid: sid,
-    FromState: '',
-    SmsStatus: 'received',
-    FromCity: '',
-    Body: body,
-    FromCountry: 'GB',
-    To: '+447700900000',
-    ToZip: '',
-    NumSegments: '1',
-    MessageSid: sid,
-    AccountSid: `AC${'0'.repeat(32)}`,
-    From: from,
-    ApiVersion: '2010-04-01',
-  };
-}
-
 /** One Twilio webhook per request, from a new sender each time, each validly signed for PUBLIC_BASE_URL. */
 export function smsPhase(url: string, authToken: string, publicBaseUrl: string, t: Timing): Promise<PhaseResult> {
   let n = 0;
@@ -121,7 +98,7 @@ export function smsPhase(url: string, authToken: string, publicBaseUrl: string, 
       n += 1;
       const sid = `SM${RUN}${String(n).padStart(24, '0')}`;
       const from = `+447700${String(n % 1_000_000).padStart(6, '0')}`;
-      const params = smsParams(from, LEARNING_TEXT, sid);
+      const params = twilioForm(from, LEARNING_TEXT, sid);
       return {
         ...req,
         headers: {
