@@ -9,6 +9,7 @@
 // botbuilder's older BotFrameworkAdapter did. The clients hold no per-turn
 // state; their credentials fetch and cache tokens themselves.
 import type { Activity } from 'botbuilder';
+import { LRUCache } from 'lru-cache';
 import {
   BotFrameworkAuthentication,
   ConnectorFactory,
@@ -20,49 +21,40 @@ import {
   type UserTokenClient,
 } from 'botframework-connector';
 
-/** A small map that forgets its oldest entry when full (callers can name any serviceUrl). */
-class Bounded<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
-  getOrAdd(key: string, make: () => V): V {
-    let value = this.map.get(key);
-    if (value === undefined) {
-      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-      value = make();
-      this.map.set(key, value);
-    }
-    return value;
-  }
-  forget(key: string): void {
-    this.map.delete(key);
-  }
-}
-
 /** Which bot the clients act for: botbuilder picks the app id from these claims (audience, else appid). */
 const appIdOf = (claims: ClaimsIdentity): string =>
   JSON.stringify([claims.getClaimValue(AuthenticationConstants.AudienceClaim), claims.getClaimValue(AuthenticationConstants.AppIdClaim)]);
+
+/** The cached client for a key, made on first use; a failed creation is not kept, so the next request tries again. */
+function cached<T>(cache: LRUCache<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let client = cache.get(key);
+  if (!client) {
+    client = make();
+    cache.set(key, client);
+    client.catch(() => cache.delete(key));
+  }
+  return client;
+}
 
 class CachingConnectorFactory extends ConnectorFactory {
   constructor(
     private readonly inner: ConnectorFactory,
     private readonly appId: string,
-    private readonly clients: Bounded<Promise<ConnectorClient>>,
+    private readonly clients: LRUCache<string, Promise<ConnectorClient>>,
   ) {
     super();
   }
 
   create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
     const key = JSON.stringify([this.appId, serviceUrl, audience ?? null]);
-    const client = this.clients.getOrAdd(key, () => this.inner.create(serviceUrl, audience));
-    // A failed creation is not kept: the next request tries again.
-    client.catch(() => this.clients.forget(key));
-    return client;
+    return cached(this.clients, key, () => this.inner.create(serviceUrl, audience));
   }
 }
 
 export class CachingBotFrameworkAuthentication extends BotFrameworkAuthentication {
-  private readonly connectors = new Bounded<Promise<ConnectorClient>>(64);
-  private readonly userTokenClients = new Bounded<Promise<UserTokenClient>>(16);
+  // Bounded: without credentials a caller can name any serviceUrl.
+  private readonly connectors = new LRUCache<string, Promise<ConnectorClient>>({ max: 64 });
+  private readonly userTokenClients = new LRUCache<string, Promise<UserTokenClient>>({ max: 16 });
 
   constructor(private readonly inner: BotFrameworkAuthentication) {
     super();
@@ -81,10 +73,7 @@ export class CachingBotFrameworkAuthentication extends BotFrameworkAuthenticatio
   }
 
   createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
-    const key = appIdOf(claimsIdentity);
-    const client = this.userTokenClients.getOrAdd(key, () => this.inner.createUserTokenClient(claimsIdentity));
-    client.catch(() => this.userTokenClients.forget(key));
-    return client;
+    return cached(this.userTokenClients, appIdOf(claimsIdentity), () => this.inner.createUserTokenClient(claimsIdentity));
   }
 
   override createBotFrameworkClient(): BotFrameworkClient {

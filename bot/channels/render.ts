@@ -8,6 +8,7 @@
 //     reply by its number or words), and long text is split at sentence
 //     boundaries into messages of at most 3 segments each.
 import type { Activity, Attachment, CardAction } from 'botbuilder';
+import { LRUCache } from 'lru-cache';
 import { splitSms, toSmsFriendly } from './smsText';
 
 export type ChannelKind = 'webchat' | 'sms';
@@ -28,8 +29,7 @@ export interface SmsRenderOptions {
 
 // The bot's texts come from content/ and repeat from turn to turn: remember
 // recent conversions (bounded; short texts only).
-const plainCache = new Map<string, string>();
-const PLAIN_CACHE_MAX = 2000;
+const plainCache = new LRUCache<string, string>({ max: 2000 });
 const PLAIN_CACHE_MAX_CHARS = 4000;
 
 /** Markdown (as the bot writes it) to plain text a phone shows as it is. */
@@ -37,10 +37,7 @@ export function markdownToPlain(markdown: string): string {
   const cached = plainCache.get(markdown);
   if (cached !== undefined) return cached;
   const plain = convertMarkdown(markdown);
-  if (markdown.length <= PLAIN_CACHE_MAX_CHARS) {
-    if (plainCache.size >= PLAIN_CACHE_MAX) plainCache.delete(plainCache.keys().next().value as string);
-    plainCache.set(markdown, plain);
-  }
+  if (markdown.length <= PLAIN_CACHE_MAX_CHARS) plainCache.set(markdown, plain);
   return plain;
 }
 

@@ -14,6 +14,7 @@
 //    webhook timeout), the webhook answers with empty TwiML and the replies
 //    follow through the Twilio REST API.
 import type { Activity } from 'botbuilder';
+import { LRUCache } from 'lru-cache';
 import type * as restify from 'restify';
 // Only the signature check at load: the REST client (most of the twilio
 // package) is loaded the first time a slow reply needs it.
@@ -81,21 +82,13 @@ export function formParams(req: restify.Request): Record<string, string | string
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
-/** Remembers recently seen message ids, so a retried or replayed webhook runs once. */
+/** Remembers recently seen message ids (at most 5,000, for an hour), so a retried or replayed webhook runs once. */
 class RecentIds {
-  private readonly seen = new Map<string, number>();
-  constructor(
-    private readonly max = 5000,
-    private readonly ttlMs = 60 * 60 * 1000,
-  ) {}
-  /** True the first time an id is seen (within the TTL). */
+  private readonly seen = new LRUCache<string, true>({ max: 5000, ttl: 60 * 60 * 1000 });
+  /** True the first time an id is seen (within the hour). */
   add(id: string): boolean {
-    const now = Date.now();
-    const at = this.seen.get(id);
-    if (at !== undefined && now - at < this.ttlMs) return false;
-    this.seen.delete(id);
-    this.seen.set(id, now);
-    while (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value as string);
+    if (this.seen.has(id)) return false;
+    this.seen.set(id, true);
     return true;
   }
 }

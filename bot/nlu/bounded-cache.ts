@@ -18,32 +18,24 @@
  * no longer hit Object.prototype members in the library's lookups.
  */
 
+import { LRUCache } from 'lru-cache';
+
 const SIZE = Symbol('boundedRecordSize');
 
 /** A record-like object (what the library expects) that keeps at most `max` string keys. */
-export function boundedRecord<V = unknown>(max: number): Record<string, V> {
-  const map = new Map<string, V>();
+export function boundedRecord<V extends NonNullable<unknown> = NonNullable<unknown>>(max: number): Record<string, V> {
   const limit = Math.max(0, Math.floor(max));
+  // lru-cache needs a size of at least 1; a size-0 record never stores anything anyway.
+  const map = new LRUCache<string, V>({ max: Math.max(1, limit) });
   const handler: ProxyHandler<Record<string, V>> = {
     get(_target, key) {
       if (key === SIZE) return map.size;
       if (typeof key !== 'string') return undefined;
-      const value = map.get(key);
-      if (value !== undefined) {
-        // refresh recency (Map keeps insertion order; the first key is the least recently used)
-        map.delete(key);
-        map.set(key, value);
-      }
-      return value;
+      return map.get(key); // also marks it most recently used
     },
     set(_target, key, value: V) {
-      if (limit === 0 || typeof key !== 'string') return true;
-      if (map.has(key)) map.delete(key);
-      map.set(key, value);
-      if (map.size > limit) {
-        const oldest = map.keys().next();
-        if (!oldest.done) map.delete(oldest.value);
-      }
+      if (limit === 0 || typeof key !== 'string' || value === undefined || value === null) return true;
+      map.set(key, value); // evicts the least recently used past the limit
       return true;
     },
     has(_target, key) {
@@ -76,10 +68,10 @@ export function recordSize(record: unknown): number {
 }
 
 /** Holder whose every key (a locale) maps to its own bounded record; assignments are ignored. */
-function boundedHolder(size: number, maxKeys = 16): Record<string, Record<string, unknown>> {
-  const perKey = new Map<string, Record<string, unknown>>();
+function boundedHolder(size: number, maxKeys = 16): Record<string, Record<string, NonNullable<unknown>>> {
+  const perKey = new Map<string, Record<string, NonNullable<unknown>>>();
   const sink = boundedRecord(0);
-  return new Proxy(Object.create(null) as Record<string, Record<string, unknown>>, {
+  return new Proxy(Object.create(null) as Record<string, Record<string, NonNullable<unknown>>>, {
     get(_target, key) {
       if (typeof key !== 'string') return undefined;
       let record = perKey.get(key);

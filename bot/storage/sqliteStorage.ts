@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { StoreItems } from 'botbuilder';
 import type BetterSqlite3 from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import { groupCommitOf, type GroupCommit } from '../db/groupCommit';
 import { outsideTransaction, sqliteTimestamp } from '../db/prisma';
 import { keyedHash } from '../util/crypto';
@@ -38,12 +39,11 @@ export class SqliteStateStorage implements StateStorage {
   }
 
   // A turn reads and writes the same keys: hash each once (bounded memo).
-  private readonly hashed = new Map<string, string>();
+  private readonly hashed = new LRUCache<string, string>({ max: 10_000 });
 
   storedKey(key: string): string {
     let stored = this.hashed.get(key);
     if (!stored) {
-      if (this.hashed.size >= 10_000) this.hashed.clear();
       stored = keyedHash(this.secret, 'state', key);
       this.hashed.set(key, stored);
     }
