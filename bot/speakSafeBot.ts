@@ -10,7 +10,7 @@ import { detectDanger, type DangerRules } from './safety/danger';
 import type { Logger } from './util/logger';
 import { KeyedLock } from './util/keyedLock';
 import type { MainDialog } from '../dialogs/mainDialog';
-import { setTurnInfo } from '../dialogs/turn';
+import { setTurnInfo, turnInfo } from '../dialogs/turn';
 import { sendSafetyFallback } from '../dialogs/safety';
 
 export interface BotDeps {
@@ -105,8 +105,8 @@ export class SpeakSafeBot extends ActivityHandler {
     this.analyser = new TurnAnalyser(deps, deps.conversationState);
 
     this.onMessage(async (context, next) => {
-      const text = cleanText(context.activity.text, deps.maxMessageChars);
-      if (!text && context.activity.attachments?.length) {
+      // The text as analyseTurn cleaned it (it runs first, for every message).
+      if (!turnInfo(context).text && context.activity.attachments?.length) {
         await context.sendActivity(deps.content.messages.t('sms_no_pictures'));
         return next();
       }
