@@ -3,7 +3,6 @@
 // runtime pieces and the Recognizers-Text suites (about 40 MB of memory per
 // process) that SpeakSafe never uses. Types may still come from
 // 'botbuilder-dialogs' (`import type` loads nothing).
-export { Dialog, DialogTurnStatus } from 'botbuilder-dialogs/lib/dialog';
+export { Dialog, DialogReason, DialogTurnStatus } from 'botbuilder-dialogs/lib/dialog';
 export { DialogSet } from 'botbuilder-dialogs/lib/dialogSet';
 export { ComponentDialog } from 'botbuilder-dialogs/lib/componentDialog';
-export { WaterfallDialog } from 'botbuilder-dialogs/lib/waterfallDialog';

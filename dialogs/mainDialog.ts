@@ -3,8 +3,8 @@
 // danger gets 999 guidance first, from inside any dialog, and then the
 // conversation carries on where it was.
 import type { StatePropertyAccessor, TurnContext } from 'botbuilder';
-import type { DialogContext, DialogState, DialogTurnResult, WaterfallStepContext } from 'botbuilder-dialogs';
-import { ComponentDialog, Dialog, DialogSet, DialogTurnStatus, WaterfallDialog } from './framework';
+import type { DialogContext, DialogState, DialogTurnResult } from 'botbuilder-dialogs';
+import { ComponentDialog, Dialog, DialogReason, DialogSet, DialogTurnStatus } from './framework';
 import { AUDIENCES, type Audience, type Content } from '../bot/content';
 import { AddendumDialog, ADDENDUM_DIALOG } from './addendumDialog';
 import { ChooseDialog, CHOOSE_DIALOG, type ChooseOptions, type RouteOption } from './chooseDialog';
@@ -24,12 +24,67 @@ export interface MainDialogDeps extends ReferralDialogDeps {
 }
 
 const FLOW = 'main.flow';
+
+interface FlowOptions {
+  route?: Route;
+}
+
+interface FlowState {
+  options: FlowOptions;
+  values: Record<string, unknown>;
+  stepIndex: number;
+}
+
+/**
+ * The main flow, two steps: dispatch a route (which usually starts a menu or a
+ * report), then take the route the menu ended with and start again.
+ *
+ * Written as a plain Dialog rather than botbuilder's WaterfallDialog, which
+ * makes a step context (a DialogContext with its own memory manager), a UUID and
+ * telemetry events on every step: about a tenth of a menu turn's CPU. Its state
+ * keeps WaterfallDialog's layout ({ options, values, stepIndex }), so
+ * conversations saved by the waterfall carry on unchanged.
+ */
+class FlowDialog extends Dialog<FlowOptions> {
+  constructor(
+    private readonly first: (dc: DialogContext, options: FlowOptions) => Promise<DialogTurnResult>,
+    private readonly second: (dc: DialogContext, result: unknown) => Promise<DialogTurnResult>,
+  ) {
+    super(FLOW);
+  }
+
+  // WaterfallDialog's version for two steps: MainDialog's stored version hash
+  // stays the same, so saved conversations raise no "version changed" event.
+  override getVersion(): string {
+    return `${this.id}:2`;
+  }
+
+  override beginDialog(dc: DialogContext, options?: FlowOptions): Promise<DialogTurnResult> {
+    const state = dc.activeDialog!.state as FlowState;
+    state.options = options ?? {};
+    state.values = {};
+    state.stepIndex = 0;
+    return this.first(dc, state.options);
+  }
+
+  // As WaterfallDialog: a message with nothing above the flow resumes it with the text.
+  override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
+    if (dc.context.activity.type !== 'message') return Dialog.EndOfTurn;
+    return this.resumeDialog(dc, DialogReason.continueCalled, dc.context.activity.text);
+  }
+
+  override resumeDialog(dc: DialogContext, _reason: DialogReason, result?: unknown): Promise<DialogTurnResult> {
+    const state = dc.activeDialog!.state as FlowState;
+    state.stepIndex = (state.stepIndex ?? 0) + 1;
+    return state.stepIndex === 1 ? this.second(dc, result) : dc.endDialog(result);
+  }
+}
 const MAX_ROUTE_HOPS = 8;
 
 export class MainDialog extends ComponentDialog {
   constructor(private readonly deps: MainDialogDeps) {
     super('main');
-    this.addDialog(new WaterfallDialog(FLOW, [this.dispatch.bind(this), this.after.bind(this)]))
+    this.addDialog(new FlowDialog((dc, options) => this.dispatch(dc, options), (dc, result) => this.after(dc, result)))
       .addDialog(new ChooseDialog(deps.content))
       .addDialog(new ReferralDialog(deps))
       .addDialog(new AddendumDialog(deps));
@@ -76,10 +131,10 @@ export class MainDialog extends ComponentDialog {
     await this.deps.safety.set(context, safety);
   }
 
-  private async dispatch(step: WaterfallStepContext<{ route?: Route }>): Promise<DialogTurnResult> {
-    const ctx = step.context;
+  private async dispatch(dc: DialogContext, options: FlowOptions): Promise<DialogTurnResult> {
+    const ctx = dc.context;
     const m = this.deps.content.messages;
-    let route: Route = step.options?.route ?? routeFromTurn(turnInfo(ctx));
+    let route: Route = options.route ?? routeFromTurn(turnInfo(ctx));
     // Read without a default: a default would be stored, writing an empty profile for every new person.
     const profile: Profile = (await this.deps.profile.get(ctx)) ?? {};
     for (let hop = 0; hop < MAX_ROUTE_HOPS; hop++) {
@@ -87,7 +142,7 @@ export class MainDialog extends ComponentDialog {
         case 'danger':
           await this.recordDanger(ctx, turnInfo(ctx).text);
           await sendDangerGuidance(ctx, this.deps.content);
-          return this.choose(step, m.t('danger_next'), [
+          return this.choose(dc, m.t('danger_next'), [
             this.opt(m.t('menu.report'), { kind: 'report' }),
             this.opt(m.t('menu.get_help'), { kind: 'topic', topic: 'get_help' }),
             this.opt(m.t('menu.main_menu'), { kind: 'menu' }),
@@ -98,7 +153,7 @@ export class MainDialog extends ComponentDialog {
           continue;
         case 'audience':
           return this.choose(
-            step,
+            dc,
             m.t('ask_audience'),
             AUDIENCES.map((a) =>
               this.opt(m.t(`audience.${a}`), { kind: 'setAudience', audience: a, then: route.kind === 'audience' ? route.then : undefined }),
@@ -110,16 +165,16 @@ export class MainDialog extends ComponentDialog {
           route = route.then ?? { kind: 'topicMenu' };
           continue;
         case 'menu':
-          return this.choose(step, m.t('main_menu'), this.mainMenu(profile));
+          return this.choose(dc, m.t('main_menu'), this.mainMenu(profile));
         case 'fallback':
-          return this.choose(step, m.t('fallback'), this.mainMenu(profile));
+          return this.choose(dc, m.t('fallback'), this.mainMenu(profile));
         case 'topicMenu': {
           if (!profile.audience) {
             route = { kind: 'audience', then: route };
             continue;
           }
           const topics = this.deps.content.topicMenu(profile.audience);
-          return this.choose(step, m.t('topic_menu'), [
+          return this.choose(dc, m.t('topic_menu'), [
             ...topics.map((t) => this.opt(t.title, { kind: 'topic', topic: t.topic })),
             this.opt(m.t('menu.report'), { kind: 'report' }),
             this.opt(m.t('menu.main_menu'), { kind: 'menu' }),
@@ -139,7 +194,7 @@ export class MainDialog extends ComponentDialog {
           const menu = this.deps.content.topicMenu(profile.audience);
           const at = menu.findIndex((t) => t.topic === topic.topic);
           const following = [...menu.slice(at + 1), ...menu.slice(0, Math.max(at, 0))].slice(0, 2);
-          return this.choose(step, m.t('after_topic'), [
+          return this.choose(dc, m.t('after_topic'), [
             ...following.map((t) => this.opt(t.title, { kind: 'topic', topic: t.topic })),
             this.opt(m.t('menu.report'), { kind: 'report' }),
             this.opt(m.t('menu.topics'), { kind: 'topicMenu' }),
@@ -150,32 +205,32 @@ export class MainDialog extends ComponentDialog {
           const audience: Audience = profile.audience === 'young_person' || !profile.audience ? 'young_person' : profile.audience;
           const topic = this.deps.content.topicFor('help_self', audience);
           if (topic) await ctx.sendActivity(topic.body);
-          return this.choose(step, m.t('help_self_offer'), [
+          return this.choose(dc, m.t('help_self_offer'), [
             this.opt(m.t('yes'), { kind: 'report', concern: 'self' }),
             this.opt(m.t('menu.get_help'), { kind: 'topic', topic: 'get_help' }),
             this.opt(m.t('not_now'), { kind: 'menu' }),
           ]);
         }
         case 'report':
-          return step.beginDialog(REFERRAL_DIALOG, { concern: route.concern });
+          return dc.beginDialog(REFERRAL_DIALOG, { concern: route.concern });
         case 'addendum':
-          return step.beginDialog(ADDENDUM_DIALOG, { reference: route.reference });
+          return dc.beginDialog(ADDENDUM_DIALOG, { reference: route.reference });
         case 'goodbye':
           await ctx.sendActivity(m.t('goodbye'));
-          return step.endDialog();
+          return dc.endDialog();
       }
     }
-    return this.choose(step, m.t('main_menu'), this.mainMenu(profile));
+    return this.choose(dc, m.t('main_menu'), this.mainMenu(profile));
   }
 
-  private async after(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const next = (step.result as { next?: Route } | undefined)?.next;
-    if (next) return step.replaceDialog(FLOW, { route: next });
-    return step.endDialog();
+  private async after(dc: DialogContext, result: unknown): Promise<DialogTurnResult> {
+    const next = (result as { next?: Route } | undefined)?.next;
+    if (next) return dc.replaceDialog(FLOW, { route: next });
+    return dc.endDialog();
   }
 
-  private choose(step: WaterfallStepContext, prompt: string, options: RouteOption[]): Promise<DialogTurnResult> {
-    return step.beginDialog(CHOOSE_DIALOG, { prompt, options } satisfies ChooseOptions);
+  private choose(dc: DialogContext, prompt: string, options: RouteOption[]): Promise<DialogTurnResult> {
+    return dc.beginDialog(CHOOSE_DIALOG, { prompt, options } satisfies ChooseOptions);
   }
 
   private opt(title: string, route: Route): RouteOption {
