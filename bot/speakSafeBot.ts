@@ -9,6 +9,7 @@ import type { NluResult, NluService } from './nlu/nlu';
 import { detectDanger, type DangerRules } from './safety/danger';
 import type { Logger } from './util/logger';
 import { KeyedLock } from './util/keyedLock';
+import { loadTogether } from './storage/botStates';
 import type { MainDialog } from '../dialogs/mainDialog';
 import { setTurnInfo, turnInfo } from '../dialogs/turn';
 import { sendSafetyFallback } from '../dialogs/safety';
@@ -128,11 +129,25 @@ export class SpeakSafeBot extends ActivityHandler {
    */
   private dialogMemoryConfig: unknown;
 
+  /**
+   * Both states in one read (a turn needs both). If that read fails, nothing
+   * is lost: each state's own read tries again where it is needed, and the
+   * safety check runs either way.
+   */
+  private async prefetchState(context: TurnContext): Promise<void> {
+    try {
+      await loadTogether(context, [this.deps.conversationState, this.deps.userState]);
+    } catch {
+      // Reported by the read that needs the state (TurnAnalyser, the dialogs).
+    }
+  }
+
   override async run(context: TurnContext): Promise<void> {
     const key = `${context.activity.channelId}/${context.activity.conversation?.id}`;
     await this.locks.run(key, async () => {
       try {
         if (this.dialogMemoryConfig) context.turnState.set(DIALOG_STATE_MANAGER_CONFIGURATION, this.dialogMemoryConfig);
+        await this.prefetchState(context);
         await this.analyser.onTurn(context, () => super.run(context));
         this.dialogMemoryConfig ??= context.turnState.get(DIALOG_STATE_MANAGER_CONFIGURATION);
         // Both in the same group commit (bot/db/groupCommit.ts on SQLite).

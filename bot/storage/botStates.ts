@@ -38,6 +38,29 @@ function load(self: BotState, context: TurnContext, force: boolean): Promise<Rec
   });
 }
 
+/**
+ * Reads several states of one turn (conversation and user) in one storage
+ * read, and caches each as its own load() would: a turn's later reads are
+ * then free. States already loaded this turn are left alone. They must share
+ * one storage.
+ */
+export async function loadTogether(context: TurnContext, states: BotState[]): Promise<void> {
+  const pending: Array<{ internals: Internals; key: string }> = [];
+  for (const state of states) {
+    const internals = state as unknown as Internals;
+    if ((context.turnState.get(internals.stateKey) as CachedState | undefined)?.state) continue;
+    pending.push({ internals, key: await internals.storageKey(context) });
+  }
+  if (!pending.length) return;
+  const storage = pending[0].internals.storage;
+  if (pending.some((p) => p.internals.storage !== storage)) throw new Error('loadTogether: the states use different storages');
+  const items = await storage.read(pending.map((p) => p.key));
+  for (const { internals, key } of pending) {
+    const state = (items[key] ?? {}) as Record<string, unknown>;
+    context.turnState.set(internals.stateKey, { state, hash: snapshot(state) } satisfies CachedState);
+  }
+}
+
 async function saveChanges(self: BotState, context: TurnContext, force: boolean): Promise<void> {
   const internals = self as unknown as Internals;
   let cached = context.turnState.get(internals.stateKey) as CachedState | undefined;

@@ -68,3 +68,17 @@ test("a first message stores the conversation's state, and nothing about the per
     await t.close();
   }
 });
+
+test('a turn reads its state (conversation and user) in one storage read', async () => {
+  const t = await startApp();
+  try {
+    await send(t.url, 'hi');
+    const read = jest.spyOn(t.app.services.storage, 'read');
+    await send(t.url, t.app.services.content.messages.t('audience.parent_carer'));
+    expect(read).toHaveBeenCalledTimes(1);
+    expect(read.mock.calls[0][0]).toHaveLength(2);
+    expect(read.mock.calls[0][0].map((k) => k.split('/')[1]).sort()).toEqual(['conversations', 'users']);
+  } finally {
+    await t.close();
+  }
+});
