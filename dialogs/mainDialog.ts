@@ -93,9 +93,7 @@ export class MainDialog extends ComponentDialog {
 
   /** Run one turn: continue the active dialog, or start from the message's route. */
   async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>, route?: Route): Promise<void> {
-    const set = new DialogSet(accessor);
-    set.add(this);
-    const dc = await set.createContext(context);
+    const dc = await this.rootSet(accessor).createContext(context);
     if (route) {
       await dc.cancelAllDialogs();
       await dc.beginDialog(this.id, { route });
@@ -103,6 +101,19 @@ export class MainDialog extends ComponentDialog {
     }
     const result = await dc.continueDialog();
     if (result.status === DialogTurnStatus.empty) await dc.beginDialog(this.id);
+  }
+
+  // A DialogSet holds only the dialogs and the state accessor, nothing of a
+  // turn: one per accessor serves every turn.
+  private readonly rootSets = new WeakMap<StatePropertyAccessor<DialogState>, DialogSet>();
+
+  private rootSet(accessor: StatePropertyAccessor<DialogState>): DialogSet {
+    let set = this.rootSets.get(accessor);
+    if (!set) {
+      set = new DialogSet(accessor).add(this);
+      this.rootSets.set(accessor, set);
+    }
+    return set;
   }
 
   // The safety net, checked before any active dialog sees the message.
