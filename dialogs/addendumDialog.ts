@@ -22,7 +22,7 @@ export class AddendumDialog extends Dialog<{ reference?: string }> {
   }
 
   private skip(): Option[] {
-    return [{ value: 'skip', title: this.deps.content.messages.t('addendum.skip'), synonyms: ['cancel', 'menu', 'stop', 'no', 'skip'] }];
+    return [{ value: 'skip', title: this.deps.content.messages.t('addendum.skip'), synonyms: this.deps.content.answers.addendum_skip }];
   }
 
   override async beginDialog(dc: DialogContext, options?: { reference?: string }): Promise<DialogTurnResult> {

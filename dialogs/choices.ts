@@ -19,6 +19,13 @@ export function normalise(text: string): string {
     .trim();
 }
 
+/** Every word list (e.g. content/answers.yml) in the form replies are compared in. */
+export function normaliseWords<T extends object>(lists: T): T {
+  return Object.fromEntries(
+    Object.entries(lists).map(([k, v]) => [k, Array.isArray(v) ? [...new Set(v.map((w) => normalise(String(w))))] : normaliseWords(v as object)]),
+  ) as T;
+}
+
 /** The option a reply picks, or undefined. Numbers are 1-based, as shown on SMS. */
 export function matchOption(text: string | undefined, options: Option[]): Option | undefined {
   if (!text) return undefined;

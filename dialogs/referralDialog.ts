@@ -5,7 +5,7 @@
 import type { StatePropertyAccessor, TurnContext } from 'botbuilder';
 import type { DialogContext, DialogInstance, DialogTurnResult } from 'botbuilder-dialogs';
 import { Dialog } from './framework';
-import type { Content } from '../bot/content';
+import type { Answers, Content } from '../bot/content';
 import type { ReferralDomain } from '../bot/referrals/domain';
 import type { ReferralStore } from '../bot/referrals/repository';
 import {
@@ -21,7 +21,7 @@ import {
 } from '../bot/referrals/types';
 import type { Logger } from '../bot/util/logger';
 import type { Sealed } from '../bot/util/crypto';
-import { matchOption, normalise, withOptions, type Option } from './choices';
+import { matchOption, normalise, normaliseWords, withOptions, type Option } from './choices';
 import { sendDangerGuidance } from './safety';
 import { emptySafety, turnInfo, type SafetyState } from './turn';
 
@@ -116,8 +116,12 @@ function mergeEntities(a: Entities, b: Entities): Entities {
 }
 
 export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
+  /** content/answers.yml, normalised as replies are. */
+  private readonly words: Answers;
+
   constructor(private readonly deps: ReferralDialogDeps) {
     super(REFERRAL_DIALOG);
+    this.words = normaliseWords(deps.content.answers);
   }
 
   private get m() {
@@ -232,7 +236,7 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
   }
 
   private skipOption(): Option {
-    return { value: 'unknown', title: this.m.t('referral.skip'), synonyms: ['dont know', 'don t know', 'not sure', 'skip', 'dunno', 'idk', 'no idea', 'pass', 'unknown', 'prefer not to say'] };
+    return { value: 'unknown', title: this.m.t('referral.skip'), synonyms: this.words.skip };
   }
 
   private options(state: State): Option[] {
@@ -256,7 +260,7 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
           .choices(c)
           .filter((d) => !picked.has(d.code))
           .map((d) => ({ value: d.code, title: d.label }));
-        return [...offered, { value: DONE, title: m.t(picked.size ? 'referral.signs_done' : 'referral.signs_none'), synonyms: ['done', 'none', 'no', 'thats all', 'that s all', 'nothing else', 'none of these', 'finished', 'skip', 'dont know', 'dunno'] }];
+        return [...offered, { value: DONE, title: m.t(picked.size ? 'referral.signs_done' : 'referral.signs_none'), synonyms: this.words.signs_done }];
       }
       case 'relationship':
         return [...RELATIONSHIPS.map((v) => opt('relationship', v)), this.skipOption()];
@@ -264,13 +268,13 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
         return [...KNOWLEDGE.map((v) => opt('knowledge', v)), this.skipOption()];
       case 'contact':
         return [
-          { value: 'no', title: m.t('referral.contact_no'), synonyms: ['no', 'nah', 'no thanks', 'skip'] },
-          { value: 'yes', title: m.t('referral.contact_yes'), synonyms: ['yes', 'yeah', 'ok', 'y'] },
+          { value: 'no', title: m.t('referral.contact_no'), synonyms: this.words.contact_no },
+          { value: 'yes', title: m.t('referral.contact_yes'), synonyms: this.words.contact_yes },
         ];
       case 'review':
         return [
-          { value: 'send', title: m.t('referral.send'), synonyms: ['yes', 'send', 'submit', 'ok', 'yep', 'yeah', 'correct', 'thats right'] },
-          { value: 'edit', title: m.t('referral.change'), synonyms: ['change', 'edit', 'no', 'wrong', 'fix'] },
+          { value: 'send', title: m.t('referral.send'), synonyms: this.words.send },
+          { value: 'edit', title: m.t('referral.change'), synonyms: this.words.change },
           { value: 'restart', title: m.t('referral.start_again') },
         ];
       case 'edit':
@@ -287,18 +291,13 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
 
   private leaveOptions(): Option[] {
     return [
-      { value: 'stay', title: this.m.t('referral.carry_on'), synonyms: ['no', 'carry on', 'continue', 'stay'] },
-      { value: 'leave', title: this.m.t('referral.leave'), synonyms: ['yes', 'leave', 'quit', 'exit'] },
+      { value: 'stay', title: this.m.t('referral.carry_on'), synonyms: this.words.carry_on },
+      { value: 'leave', title: this.m.t('referral.leave'), synonyms: this.words.leave },
     ];
   }
 
-  private isCommand(n: string, command: 'back' | 'restart' | 'leave'): boolean {
-    const words: Record<typeof command, string[]> = {
-      back: ['back', 'go back', 'previous', 'undo'],
-      restart: ['start again', 'restart', 'start over', 'begin again'],
-      leave: ['cancel', 'menu', 'main menu', 'quit', 'exit', 'leave'],
-    };
-    return words[command].includes(n);
+  private isCommand(n: string, command: keyof Answers['during_report']): boolean {
+    return this.words.during_report[command].includes(n);
   }
 
   private async ask(context: TurnContext, state: State, retry = false): Promise<void> {

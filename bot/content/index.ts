@@ -58,6 +58,21 @@ const areaSchema = z
   .passthrough();
 export type Area = z.infer<typeof areaSchema>;
 
+const words = z.array(z.string().min(1)).min(1);
+const answersSchema = z.strictObject({
+  skip: words,
+  signs_done: words,
+  contact_no: words,
+  contact_yes: words,
+  send: words,
+  change: words,
+  carry_on: words,
+  leave: words,
+  addendum_skip: words,
+  during_report: z.strictObject({ back: words, restart: words, leave: words }),
+});
+export type Answers = z.infer<typeof answersSchema>;
+
 const commandsSchema = z.record(z.string(), z.array(z.string().min(1)));
 
 const menusSchema = z.object({ topicMenu: z.record(z.enum(AUDIENCES), z.array(z.string()).min(1)) });
@@ -98,6 +113,8 @@ export interface Content {
   dir: string;
   /** Exact words that mean one intent whatever the classifier says (content/commands.yml). */
   commands: Map<string, IntentName>;
+  /** Words typed instead of pressing a button in a report (content/answers.yml). */
+  answers: Answers;
   locale: string;
   messages: Messages;
   topics: Topic[];
@@ -207,9 +224,12 @@ export function loadContent(options: { dir?: string; area?: string; locale?: str
     if (!isIntentName(intent)) throw new Error(`Content error in ${commandsFile}: unknown intent "${intent}"`);
     for (const w of words) commands.set(w.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, '').replace(/\s+/g, ' ').trim(), intent);
   }
+  const answersFile = path.join(dir, 'answers.yml');
+  const answers = parse(answersSchema, readYaml(answersFile), answersFile);
   return {
     dir,
     commands,
+    answers,
     locale,
     messages,
     topics,

@@ -484,3 +484,47 @@ describe('guides', () => {
     expect(readme).toContain('content/nlu/README.md');
   });
 });
+
+describe('answers.yml', () => {
+  // As the dialogs compare replies (dialogs/choices.ts).
+  const norm = (w: string) =>
+    w
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[^a-z0-9\s]/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+  const answers = parseYaml(fs.readFileSync(path.join(CONTENT, 'answers.yml'), 'utf8')) as Record<string, unknown>;
+  const list = (key: string): string[] => (key.includes('.') ? (answers[key.split('.')[0]] as Record<string, string[]>)[key.split('.')[1]] : (answers[key] as string[]));
+
+  // Buttons shown together on one question, and the commands that work on every report question.
+  const together: Array<[string, string[]]> = [
+    ['the contact question', ['contact_no', 'contact_yes']],
+    ['the summary', ['send', 'change']],
+    ['"leave the report?"', ['carry_on', 'leave']],
+    ['the report commands and "don\'t know"', ['during_report.back', 'during_report.restart', 'during_report.leave', 'skip']],
+    ['the report commands and "that\'s all"', ['during_report.back', 'during_report.restart', 'during_report.leave', 'signs_done']],
+    ['the report commands and the contact question', ['during_report.back', 'during_report.restart', 'during_report.leave', 'contact_no', 'contact_yes']],
+    ['the report commands and the summary', ['during_report.back', 'during_report.restart', 'during_report.leave', 'send', 'change']],
+  ];
+
+  it.each(together)('no word means two things on %s', (_where, keys) => {
+    const owner = new Map<string, string>();
+    const clashes: string[] = [];
+    for (const key of keys) {
+      for (const word of list(key)) {
+        const n = norm(String(word));
+        const prior = owner.get(n);
+        if (prior && prior !== key) clashes.push(`"${word}" is in both ${prior} and ${key}`);
+        owner.set(n, key);
+      }
+    }
+    expect(clashes).toEqual([]);
+  });
+
+  it('every word is plain text that a reply can match (not only punctuation)', () => {
+    const all = Object.keys(answers).flatMap((k) => (Array.isArray(answers[k]) ? list(k) : Object.keys(answers[k] as object).map((c) => `${k}.${c}`).flatMap(list)));
+    expect(all.filter((w) => typeof w !== 'string' || !norm(w))).toEqual([]);
+  });
+});

@@ -223,3 +223,27 @@ test('volunteered contact details are stored only encrypted', async () => {
   expect(raw.includes('07123 456789')).toBe(false);
   expect(raw.includes('ask for Sam')).toBe(false);
 });
+
+describe('words from content/answers.yml work as their buttons', () => {
+  const answers = () => t.app.services.content.answers;
+
+  test('every "don\'t know" word skips the age question and moves on', async () => {
+    for (const word of answers().skip) {
+      const c = convo();
+      await c.say('report');
+      await c.pick(m().t('referral.options.concern.young_person'));
+      await c.say(word);
+      expect(`${word}: ${c.text()}`).toContain(m().t('referral.ask.name'));
+    }
+  });
+
+  test('every "back" word goes back one question', async () => {
+    for (const word of answers().during_report.back) {
+      const c = convo();
+      await c.say('report');
+      await c.pick(m().t('referral.options.concern.young_person'));
+      await c.say(word);
+      expect(`${word}: ${c.text()}`).toContain(m().t('referral.ask.concern'));
+    }
+  });
+});
