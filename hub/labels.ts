@@ -1,132 +1,86 @@
-// Human-readable labels for the codes stored on referrals, and the indicator
-// taxonomy (content/referrals/indicators.yml) used to label indicator codes.
+// Human-readable labels for the codes stored on referrals and accounts
+// (content/hub/labels.yml), and the indicator taxonomy
+// (content/referrals/indicators.yml) used to label indicator codes.
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { Agency, Outcome, Role, Scope, Status } from './constants';
+import { z } from 'zod';
+import { resolveContentDir } from '../bot/content';
+import { AGE_BANDS, CONCERN_TYPES, KNOWLEDGE_CODES, RELATIONSHIPS, RESIDENCIES, URGENCIES, WHEN_CODES } from '../bot/referrals/types';
+import {
+  AGENCIES,
+  HANDLING_CODES,
+  INTEL_ASSESSMENTS,
+  OUTCOMES,
+  ROLES,
+  SCOPES,
+  SOURCE_EVALUATIONS,
+  STATUSES,
+  type Agency,
+  type Outcome,
+  type Role,
+  type Scope,
+  type Status,
+} from './constants';
 
-export const STATUS_LABELS: Record<Status, string> = {
-  new: 'New',
-  triaged: 'Triaged',
-  assigned: 'Assigned',
-  closed: 'Closed',
-};
+/**
+ * content/hub/labels.yml: the words hub staff see for each stored code. Every
+ * code the hub can store must have a label there; a missing one stops the hub
+ * at start-up with the file and the code named (as a content error does).
+ */
+const LABEL_CODES = {
+  status: STATUSES,
+  urgency: URGENCIES,
+  agency: AGENCIES,
+  outcome: OUTCOMES,
+  role: ROLES,
+  scope: SCOPES,
+  concern: CONCERN_TYPES,
+  age_band: AGE_BANDS,
+  residency: RESIDENCIES,
+  when: WHEN_CODES,
+  relationship: RELATIONSHIPS,
+  knowledge: KNOWLEDGE_CODES,
+  entity_kind: ['phone', 'vehicle', 'postcode', 'address', 'name', 'handle'],
+  source_evaluation: SOURCE_EVALUATIONS,
+  intel_assessment: INTEL_ASSESSMENTS,
+  handling_code: HANDLING_CODES,
+} as const satisfies Record<string, readonly string[]>;
 
-export const URGENCY_LABELS: Record<string, string> = {
-  immediate: 'Immediate',
-  high: 'High',
-  standard: 'Standard',
-};
+type LabelSets = { [K in keyof typeof LABEL_CODES]: Record<(typeof LABEL_CODES)[K][number], string> };
 
-export const AGENCY_LABELS: Record<Agency, string> = {
-  childrens_social_care: "Children's social care",
-  police: 'Police',
-  health: 'Health',
-  youth_justice: 'Youth justice',
-  housing: 'Housing',
-  education: 'Education',
-  voluntary_sector: 'Voluntary sector',
-  other: 'Other',
-};
+const labelFile = z.record(z.string(), z.record(z.string(), z.string().trim().min(1)));
 
-export const OUTCOME_LABELS: Record<Outcome, string> = {
-  no_further_action: 'No further action',
-  intelligence_logged: "Logged as intelligence (reporter's details removed)",
-  referred_on: 'Referred on',
-  strategy_discussion: 'Strategy discussion',
-  nrm_referral: 'National Referral Mechanism referral',
-  duplicate: 'Duplicate',
-  suspected_false_or_malicious: 'Suspected false or malicious',
-  other: 'Other',
-};
+export function loadHubLabels(contentDir: string): LabelSets {
+  const file = path.join(contentDir, 'hub', 'labels.yml');
+  const parsed = labelFile.safeParse(YAML.parse(fs.readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`Content error in ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const missing: string[] = [];
+  for (const [set, codes] of Object.entries(LABEL_CODES)) {
+    for (const code of codes) if (!parsed.data[set]?.[code]) missing.push(`${set}.${code}`);
+  }
+  if (missing.length) throw new Error(`Content error in ${file}: no label for ${missing.join(', ')}`);
+  return parsed.data as LabelSets;
+}
 
-export const ROLE_LABELS: Record<Role, string> = {
-  triager: 'Triager',
-  supervisor: 'Supervisor',
-  admin: 'Admin',
-};
+const HUB_LABELS = loadHubLabels(resolveContentDir(process.env.CONTENT_DIR));
 
-export const SCOPE_LABELS: Record<Scope, string> = {
-  'referrals:read': 'Read referrals',
-  'referrals:write': 'Change referrals (transitions, notes, grading)',
-  export: 'Export referrals',
-};
-
-export const CONCERN_LABELS: Record<string, string> = {
-  young_person: 'Young person at risk',
-  home_takeover: 'Home takeover (cuckooing)',
-  adult: 'Adult at risk',
-  self: 'Reporter is at risk',
-  other: 'Other',
-};
-
-export const AGE_BAND_LABELS: Record<string, string> = {
-  under_13: 'Under 13',
-  '13_15': '13 to 15',
-  '16_17': '16 or 17',
-  '18_24': '18 to 24',
-  '25_plus': '25 or over',
-  unknown: 'Not known',
-};
-
-export const RESIDENCY_LABELS: Record<string, string> = {
-  lives_here: 'Lives in the area',
-  visiting: 'Visiting or staying temporarily',
-  unknown: 'Not known',
-};
-
-export const WHEN_LABELS: Record<string, string> = {
-  now: 'Happening now',
-  today: 'Today',
-  this_week: 'This week',
-  ongoing: 'Ongoing',
-  past: 'In the past',
-  unknown: 'Not known',
-};
-
-export const RELATIONSHIP_LABELS: Record<string, string> = {
-  self: 'The person at risk',
-  friend: 'Friend',
-  parent_carer: 'Parent or carer',
-  neighbour: 'Neighbour',
-  landlord_housing: 'Landlord or housing staff',
-  professional: 'Professional',
-  other: 'Other',
-  unknown: 'Not known',
-};
-
-export const KNOWLEDGE_LABELS: Record<string, string> = {
-  saw: 'Saw it themselves',
-  told: 'Was told',
-  suspects: 'Suspects',
-  unknown: 'Not known',
-};
-
-export const ENTITY_KIND_LABELS: Record<string, string> = {
-  phone: 'Phone number',
-  vehicle: 'Vehicle',
-  postcode: 'Postcode',
-  address: 'Address',
-  name: 'Name or nickname',
-  handle: 'Social media handle',
-};
-
-export const SOURCE_EVALUATION_LABELS: Record<string, string> = {
-  '1': '1 – Reliable',
-  '2': '2 – Untested',
-  '3': '3 – Not reliable',
-};
-export const INTEL_ASSESSMENT_LABELS: Record<string, string> = {
-  A: 'A – Known directly to the source',
-  B: 'B – Known indirectly, corroborated',
-  C: 'C – Known indirectly',
-  D: 'D – Not known',
-  E: 'E – Suspected to be false',
-};
-export const HANDLING_CODE_LABELS: Record<string, string> = {
-  P: 'P – Lawful sharing permitted',
-  C: 'C – Lawful sharing permitted with conditions',
-};
+export const STATUS_LABELS: Record<Status, string> = HUB_LABELS.status;
+export const URGENCY_LABELS: Record<string, string> = HUB_LABELS.urgency;
+export const AGENCY_LABELS: Record<Agency, string> = HUB_LABELS.agency;
+export const OUTCOME_LABELS: Record<Outcome, string> = HUB_LABELS.outcome;
+export const ROLE_LABELS: Record<Role, string> = HUB_LABELS.role;
+export const SCOPE_LABELS: Record<Scope, string> = HUB_LABELS.scope;
+export const CONCERN_LABELS: Record<string, string> = HUB_LABELS.concern;
+export const AGE_BAND_LABELS: Record<string, string> = HUB_LABELS.age_band;
+export const RESIDENCY_LABELS: Record<string, string> = HUB_LABELS.residency;
+export const WHEN_LABELS: Record<string, string> = HUB_LABELS.when;
+export const RELATIONSHIP_LABELS: Record<string, string> = HUB_LABELS.relationship;
+export const KNOWLEDGE_LABELS: Record<string, string> = HUB_LABELS.knowledge;
+export const ENTITY_KIND_LABELS: Record<string, string> = HUB_LABELS.entity_kind;
+export const SOURCE_EVALUATION_LABELS: Record<string, string> = HUB_LABELS.source_evaluation;
+export const INTEL_ASSESSMENT_LABELS: Record<string, string> = HUB_LABELS.intel_assessment;
+export const HANDLING_CODE_LABELS: Record<string, string> = HUB_LABELS.handling_code;
 
 export const CHILD_AGE_BANDS = ['under_13', '13_15', '16_17'];
 
