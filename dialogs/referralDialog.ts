@@ -2,6 +2,7 @@
 // anonymous referral. A small state machine rather than a waterfall, so every
 // question supports "skip", "back", "start again" and corrections from the
 // summary. The reporter gets a reference code only after the referral commits.
+import crypto from 'node:crypto';
 import type { StatePropertyAccessor, TurnContext } from 'botbuilder';
 import type { DialogContext, DialogInstance, DialogTurnResult } from 'botbuilder-dialogs';
 import { Dialog } from './framework';
@@ -83,6 +84,8 @@ interface State {
   contact?: Sealed;
   wantsContact?: boolean;
   resumeStep?: StepId;
+  /** Makes sending idempotent: a report sent twice is stored once (ReferralStore.create). */
+  submissionKey?: string;
 }
 
 const CONCERNS: ConcernType[] = ['young_person', 'home_takeover', 'adult', 'self', 'other'];
@@ -130,7 +133,14 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
 
   override async beginDialog(dc: DialogContext, options?: { concern?: ConcernType }): Promise<DialogTurnResult> {
     const concern = options?.concern;
-    const state: State = { draft: newDraft(concern), step: concern ? 'age' : 'concern', history: [], misses: 0, editing: false };
+    const state: State = {
+      draft: newDraft(concern),
+      step: concern ? 'age' : 'concern',
+      history: [],
+      misses: 0,
+      editing: false,
+      submissionKey: crypto.randomUUID(),
+    };
     dc.activeDialog!.state.referral = state;
     await dc.context.sendActivity(this.m.t(concern === 'self' ? 'referral.intro_self' : 'referral.intro'));
     state.step = this.firstApplicable(state, state.step);
@@ -144,6 +154,8 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
 
   override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
     const state = dc.activeDialog!.state.referral as State;
+    // Reports begun before submission keys existed get one now, saved with this turn.
+    state.submissionKey ??= crypto.randomUUID();
     const text = (turnInfo(dc.context).text ?? '').trim().slice(0, MAX_FREE_TEXT);
     const n = normalise(text);
     const m = this.m;
@@ -517,6 +529,7 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
         assessment,
         channel: ctx.activity.channelId ?? 'unknown',
         contact: state.wantsContact && state.contact ? state.contact : undefined,
+        submissionKey: state.submissionKey,
       }));
     } catch (err) {
       // Nothing was stored, so no reference is given; the draft stays for a retry.

@@ -24,6 +24,19 @@ export interface NewReferral {
   channel: string;
   /** Contact details the reporter chose to leave, with consent: sealed by sealPending(), or text (sealed here). */
   contact?: Sealed | string;
+  /**
+   * Chosen by the conversation when the report began. Sending the same report
+   * again (after a crash between the commit and the reply, or a retried
+   * request) returns the referral already stored instead of making a copy.
+   */
+  submissionKey?: string;
+}
+
+export interface CreatedReferral {
+  id: string;
+  reference: string;
+  /** True when this submission key had already been stored: nothing new was written. */
+  existing: boolean;
 }
 
 export interface ReferralStoreOptions {
@@ -62,8 +75,10 @@ export class ReferralStore {
   ) {}
 
   /** Commit a referral and return its reference code. Throws if the commit fails. */
-  async create(input: NewReferral): Promise<{ id: string; reference: string }> {
+  async create(input: NewReferral): Promise<CreatedReferral> {
     const { draft, assessment } = input;
+    const stored = await this.bySubmissionKey(input.submissionKey);
+    if (stored) return stored;
     for (let attempt = 0; ; attempt++) {
       const id = crypto.randomUUID();
       const reference = generateReference();
@@ -92,6 +107,7 @@ export class ReferralStore {
             when: draft.when,
             narrative: draft.narrative,
             dangerReported: draft.dangerReported,
+            submissionKey: input.submissionKey ?? null,
             indicators: { create: dedupeIndicators(draft.indicators).map((i) => ({ code: i.code, source: i.source })) },
             entities: { create: entityRows(draft.entities) },
             ...(input.contact
@@ -119,13 +135,24 @@ export class ReferralStore {
       }
       try {
         await this.db.$transaction(ops);
-        return { id, reference };
+        return { id, reference, existing: false };
       } catch (e) {
-        // A clash of random reference codes is astronomically rare; try a new one.
-        if (isUniqueViolation(e) && attempt < 3) continue;
+        if (isUniqueViolation(e)) {
+          // The same report sent twice at once: the other request stored it.
+          const raced = await this.bySubmissionKey(input.submissionKey);
+          if (raced) return raced;
+          // A clash of random reference codes is astronomically rare; try a new one.
+          if (attempt < 3) continue;
+        }
         throw e;
       }
     }
+  }
+
+  private async bySubmissionKey(submissionKey: string | undefined): Promise<CreatedReferral | null> {
+    if (!submissionKey) return null;
+    const row = await this.db.referral.findUnique({ where: { submissionKey }, select: { id: true, reference: true } });
+    return row ? { ...row, existing: true } : null;
   }
 
   /**

@@ -188,6 +188,55 @@ test('the reference code is never sent when the commit fails; a retry then succe
   expect(await db.referral.count()).toBe(before + 1);
 });
 
+test('a report sent again after its reply was lost is stored once, and the same reference comes back', async () => {
+  const { db, storage } = t.app.services;
+  const c = convo();
+  await c.say('report');
+  await c.pick(m().t('referral.options.concern.young_person'));
+  await toSummary(c);
+  const before = await db.referral.count();
+  // The referral commits, then the conversation's state can't be saved (as if
+  // the process died between the two): the conversation is still at "send?".
+  const write = jest.spyOn(storage, 'write').mockRejectedValueOnce(new Error('SQLITE_IOERR'));
+  try {
+    await c.pick(m().t('referral.send'));
+  } finally {
+    write.mockRestore();
+  }
+  const first = c.reference();
+  expect(first).toMatch(REFERENCE_RE);
+  expect(await db.referral.count()).toBe(before + 1);
+  await c.say(m().t('referral.send'));
+  expect(c.reference()).toBe(first);
+  expect(await db.referral.count()).toBe(before + 1);
+  expect(await db.outboxMessage.count({ where: { dedupeKey: `hub.alert:${first}` } })).toBeLessThanOrEqual(1);
+});
+
+test('the same submission sent twice at once is stored once', async () => {
+  const { referrals, referralDomain: domain, db } = t.app.services;
+  const draft = {
+    concernType: 'home_takeover' as const,
+    subject: { ageBand: '25_plus' as const, residency: 'lives_here' as const },
+    location: { town: 'Weymouth' },
+    when: 'ongoing' as const,
+    indicators: [{ code: 'ck_frequent_visitors', source: 'choice' as const }],
+    narrative: 'Visitors at all hours.',
+    reporterRelationship: 'neighbour' as const,
+    knowledge: 'saw' as const,
+    dangerReported: false,
+    entities: { phones: [], vehicles: [], postcodes: [], addresses: [], names: [], handles: [] },
+  };
+  const input = { draft, assessment: domain.assess(draft), channel: 'test', submissionKey: `key-${Date.now()}` };
+  const before = await db.referral.count();
+  const [a, b] = await Promise.all([referrals.create(input), referrals.create(input)]);
+  expect(a.reference).toBe(b.reference);
+  expect([a.existing, b.existing].sort()).toEqual([false, true]);
+  expect(await db.referral.count()).toBe(before + 1);
+  // A different key is a different report.
+  const other = await referrals.create({ ...input, submissionKey: `${input.submissionKey}-2` });
+  expect(other.reference).not.toBe(a.reference);
+});
+
 test('a reporter comes back with the reference code, on another channel, and adds information', async () => {
   const c = convo();
   await c.say('report');
