@@ -13,6 +13,7 @@ import matter from 'gray-matter';
 import { parse as parseYaml } from 'yaml';
 import nunjucks from 'nunjucks';
 import { fleschKincaid } from '../helpers/readability';
+import { normalise } from '../../dialogs/choices';
 
 const CONTENT = path.resolve(__dirname, '../../content');
 const TOPICS_DIR = path.join(CONTENT, 'topics');
@@ -486,15 +487,6 @@ describe('guides', () => {
 });
 
 describe('answers.yml', () => {
-  // As the dialogs compare replies (dialogs/choices.ts).
-  const norm = (w: string) =>
-    w
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .replace(/[^a-z0-9\s]/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim();
   const answers = parseYaml(fs.readFileSync(path.join(CONTENT, 'answers.yml'), 'utf8')) as Record<string, unknown>;
   const list = (key: string): string[] => (key.includes('.') ? (answers[key.split('.')[0]] as Record<string, string[]>)[key.split('.')[1]] : (answers[key] as string[]));
 
@@ -514,7 +506,7 @@ describe('answers.yml', () => {
     const clashes: string[] = [];
     for (const key of keys) {
       for (const word of list(key)) {
-        const n = norm(String(word));
+        const n = normalise(String(word));
         const prior = owner.get(n);
         if (prior && prior !== key) clashes.push(`"${word}" is in both ${prior} and ${key}`);
         owner.set(n, key);
@@ -525,6 +517,6 @@ describe('answers.yml', () => {
 
   it('every word is plain text that a reply can match (not only punctuation)', () => {
     const all = Object.keys(answers).flatMap((k) => (Array.isArray(answers[k]) ? list(k) : Object.keys(answers[k] as object).map((c) => `${k}.${c}`).flatMap(list)));
-    expect(all.filter((w) => typeof w !== 'string' || !norm(w))).toEqual([]);
+    expect(all.filter((w) => typeof w !== 'string' || !normalise(w))).toEqual([]);
   });
 });
