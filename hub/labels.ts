@@ -63,6 +63,8 @@ export function loadHubLabels(contentDir: string): LabelSets {
   return parsed.data as LabelSets;
 }
 
+// Loaded once, when the hub is first imported, from the content folder CONTENT_DIR names in the process
+// environment (where loadConfig reads it in a running service).
 const HUB_LABELS = loadHubLabels(resolveContentDir(process.env.CONTENT_DIR));
 
 export const STATUS_LABELS: Record<Status, string> = HUB_LABELS.status;
