@@ -79,6 +79,7 @@ class FlowDialog extends Dialog<FlowOptions> {
     return state.stepIndex === 1 ? this.second(dc, result) : dc.endDialog(result);
   }
 }
+
 const MAX_ROUTE_HOPS = 8;
 
 export class MainDialog extends ComponentDialog {
