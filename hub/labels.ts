@@ -6,6 +6,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { resolveContentDir } from '../bot/content';
+import { ENTITY_KINDS } from '../bot/referrals/repository';
 import { AGE_BANDS, CONCERN_TYPES, KNOWLEDGE_CODES, RELATIONSHIPS, RESIDENCIES, URGENCIES, WHEN_CODES } from '../bot/referrals/types';
 import {
   AGENCIES,
@@ -41,7 +42,7 @@ const LABEL_CODES = {
   when: WHEN_CODES,
   relationship: RELATIONSHIPS,
   knowledge: KNOWLEDGE_CODES,
-  entity_kind: ['phone', 'vehicle', 'postcode', 'address', 'name', 'handle'],
+  entity_kind: Object.values(ENTITY_KINDS),
   source_evaluation: SOURCE_EVALUATIONS,
   intel_assessment: INTEL_ASSESSMENTS,
   handling_code: HANDLING_CODES,

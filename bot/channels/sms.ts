@@ -55,8 +55,8 @@ export function normaliseNumber(from: string): string {
 
 /** Every form field exactly as received (repeated fields as arrays), for the signature check. */
 export function formParams(req: restify.Request): Record<string, string | string[]> {
-  // restify leaves the body unparsed for this webhook (see skipBodyParsing in
-  // bot/app.ts): then req.body is the raw text.
+  // restify leaves the body unparsed for this webhook (bot/app.ts marks it
+  // parsed before bodyParser runs): then req.body is the raw text.
   const raw: unknown = req.rawBody ?? (typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : undefined);
   const contentType = (header(req, 'content-type') ?? '').toLowerCase();
   if ((typeof raw === 'string' || Buffer.isBuffer(raw)) && contentType.startsWith('application/x-www-form-urlencoded')) {

@@ -26,15 +26,20 @@ interface Internals {
   storageKey: BotState['storageKey'];
 }
 
+/** Keeps a state just read as this turn's copy, with the snapshot that later decides whether it changed. */
+function remember(context: TurnContext, internals: Internals, item: unknown): Record<string, unknown> {
+  const state = (item ?? {}) as Record<string, unknown>;
+  context.turnState.set(internals.stateKey, { state, hash: snapshot(state) } satisfies CachedState);
+  return state;
+}
+
 function load(self: BotState, context: TurnContext, force: boolean): Promise<Record<string, unknown>> {
   const internals = self as unknown as Internals;
   const cached = context.turnState.get(internals.stateKey) as CachedState | undefined;
   if (!force && cached?.state) return Promise.resolve(cached.state);
   return Promise.resolve(internals.storageKey(context)).then(async (key) => {
     const items = await internals.storage.read([key]);
-    const state = (items[key] ?? {}) as Record<string, unknown>;
-    context.turnState.set(internals.stateKey, { state, hash: snapshot(state) } satisfies CachedState);
-    return state;
+    return remember(context, internals, items[key]);
   });
 }
 
@@ -55,10 +60,7 @@ export async function loadTogether(context: TurnContext, states: BotState[]): Pr
   const storage = pending[0].internals.storage;
   if (pending.some((p) => p.internals.storage !== storage)) throw new Error('loadTogether: the states use different storages');
   const items = await storage.read(pending.map((p) => p.key));
-  for (const { internals, key } of pending) {
-    const state = (items[key] ?? {}) as Record<string, unknown>;
-    context.turnState.set(internals.stateKey, { state, hash: snapshot(state) } satisfies CachedState);
-  }
+  for (const { internals, key } of pending) remember(context, internals, items[key]);
 }
 
 async function saveChanges(self: BotState, context: TurnContext, force: boolean): Promise<void> {
