@@ -7,6 +7,7 @@
 //   npm run bench -- --profile          also write and summarise a CPU profile of the service
 //   npm run bench -- --connections=50 --duration=6 --warmup=1
 //   npm run bench -- --service-flags="--max-old-space-size=128"   node flags for the service
+//   npm run bench -- --variant=channel-only   an experiment: the service with one part taken out (bench/variantService.ts)
 //
 // Exit code: 0 when every phase ran (targets are reported PASS/MISS, not
 // enforced); 1 when a phase crashed or a service died.
@@ -22,11 +23,12 @@ import { CpuMeter } from './lib/cpu';
 import type { PhaseResult } from './lib/load';
 import { directLinePhase, floorPhase, messagesPhase, referralConversationsPhase, smsPhase, tempDir, type Timing } from './lib/phases';
 import { formatProfile, profileClockUs, summariseProfile, type ProfileWindow } from './lib/profile';
+import { VARIANTS, type Variant } from './lib/variants';
 import { echoReference, evaluateTargets, formatMarkdown, formatTable, type BenchReport } from './lib/report';
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const PHASES = ['echo', 'floor', 'messages', 'sms', 'directline', 'referral-conversations', 'referral-commit', 'nlu', 'bot-turn'] as const;
+const PHASES = ['echo', 'floor', 'messages', 'sms', 'directline', 'referral-conversations', 'channel-only', 'referral-commit', 'nlu', 'bot-turn'] as const;
 type PhaseId = (typeof PHASES)[number];
 
 interface Args {
@@ -36,6 +38,8 @@ interface Args {
   dlPool: number;
   /** Extra `node` flags for the SpeakSafe process, e.g. --max-old-space-size=128 (to try a fix). */
   serviceFlags: string[];
+  /** An experiment instead of SpeakSafe as shipped (bench/variantService.ts). */
+  variant?: Variant;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -55,7 +59,9 @@ function parseArgs(argv: string[]): Args {
   // By default the service runs with the same node flags as `npm start`.
   const serviceFlags = (opt('service-flags') ?? startScriptFlags()).split(/\s+/).filter(Boolean);
   for (const f of serviceFlags) if (!/^--[a-z0-9-]+(=[\w.,:/-]+)?$/.test(f)) throw new Error(`--service-flags: "${f}" is not a node flag`);
-  return { timing, only, profile: argv.includes('--profile'), dlPool: num('dl-conversations', quick ? 300 : 1000, 20000), serviceFlags };
+  const variant = opt('variant') as Variant | undefined;
+  if (variant !== undefined && !VARIANTS.includes(variant)) throw new Error(`--variant must be one of ${VARIANTS.join(', ')}`);
+  return { timing, only, profile: argv.includes('--profile'), dlPool: num('dl-conversations', quick ? 300 : 1000, 20000), serviceFlags, variant };
 }
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -84,9 +90,9 @@ function startScriptFlags(): string {
   return (/\bnode\s+((?:--[a-z0-9-]+(?:=\S+)?\s+)*)/.exec(start)?.[1] ?? '').trim();
 }
 
-function nodeArgs(build: BuildInfo, script: 'service' | 'echo', extra: string[]): string[] {
+function nodeArgs(build: BuildInfo, script: 'service' | 'echo' | 'variant', extra: string[]): string[] {
   if (build.runtime === 'dist') return [...extra, distEntry(ROOT)[script]];
-  return [...extra, '--import', 'tsx', script === 'service' ? 'bot/index.ts' : 'bench/echoBot.ts'];
+  return [...extra, '--import', 'tsx', { service: 'bot/index.ts', echo: 'bench/echoBot.ts', variant: 'bench/variantService.ts' }[script]];
 }
 
 async function main(): Promise<number> {
@@ -128,10 +134,11 @@ async function main(): Promise<number> {
   let report: BenchReport | undefined;
   try {
     if (args.profile) fs.mkdirSync(profileDir, { recursive: true });
+    if (args.variant) log(`VARIANT ${args.variant}: an experiment, not SpeakSafe as shipped (bench/variantService.ts)\n`);
     service = await ChildService.start({
       name: 'SpeakSafe',
-      nodeArgs: nodeArgs(build, 'service', [...args.serviceFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]),
-      env: serviceEnv,
+      nodeArgs: nodeArgs(build, args.variant ? 'variant' : 'service', [...args.serviceFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]),
+      env: args.variant ? { ...serviceEnv, BENCH_VARIANT: args.variant } : serviceEnv,
       cwd: ROOT,
       readyPath: '/readyz',
     });
@@ -146,15 +153,17 @@ async function main(): Promise<number> {
     log(`EchoBot ready at ${echo.url} in ${echo.startupMs.toFixed(0)} ms (pid ${echo.pid})\n`);
     const s = service;
     const e = echo;
+    // The SpeakSafe process under measurement: the service, then (channel-only phases) the variant.
+    let current: ChildService = s;
     let stopped = false;
 
-    const run = async (id: PhaseId, what: () => Promise<PhaseResult>): Promise<void> => {
+    const run = async (id: PhaseId, what: () => Promise<PhaseResult>, name?: string): Promise<void> => {
       if (!args.only.has(id)) return;
-      const label = id === 'echo' ? `echo #${phases.filter((p) => p.against === 'echo').length + 1}` : id;
+      const label = name ?? (id === 'echo' ? `echo #${phases.filter((p) => p.against === 'echo').length + 1}` : id);
       process.stdout.write(`  ${label.padEnd(24)}`);
       const started = Date.now();
       const fromUs = profileClockUs();
-      const meter = new CpuMeter(stopped ? [] : [{ name: 'SpeakSafe', pid: s.pid }, { name: 'EchoBot', pid: e.pid }]);
+      const meter = new CpuMeter(stopped ? [] : [{ name: 'SpeakSafe', pid: current.pid }, { name: 'EchoBot', pid: e.pid }]);
       try {
         const result = await what();
         const cpu = meter.stop();
@@ -172,7 +181,7 @@ async function main(): Promise<number> {
         log('CRASHED');
         failures.push(`${label}: ${(err as Error).stack ?? err}`);
       }
-      if (!stopped) for (const c of [s, e]) if (!c.running) failures.push(`${c.name} died during ${label}:\n${c.stderr()}`);
+      if (!stopped) for (const c of [current, e]) if (!c.running) failures.push(`${c.name} died during ${label}:\n${c.stderr()}`);
       if (failures.length) throw new Error(failures[failures.length - 1]);
       await sleep(300); // let the last responses and background turns settle between phases
     };
@@ -204,9 +213,35 @@ async function main(): Promise<number> {
     const memory = { peakRssBytes: s.peakRssBytes(), echoPeakRssBytes: e.peakRssBytes(), finalRssBytes: s.rssBytes() };
     const logs = s.logs;
     const startup = { spawnToReadyMs: Math.round(s.startupMs), serviceReportedMs: s.reportedStartupMs ?? null, echoSpawnToReadyMs: Math.round(e.startupMs) };
-    stopped = true;
-    const [serviceExit] = await Promise.all([s.stop(), e.stop()]);
+    const serviceExit = await s.stop();
     if (serviceExit !== 0) failures.push(`SpeakSafe exited with code ${serviceExit} on SIGTERM:\n${s.stderr()}`);
+
+    // The channels alone: the same SMS and Direct Line phases against the service with the bot's turn
+    // replaced by a copy of one real turn's replies (bench/variantService.ts, channel-only). What is left
+    // is the path the channel code controls: HTTP, signature, hashing, rate limits, opt-out read,
+    // rendering, TwiML, Direct Line auth and the durable transcript.
+    if (args.only.has('channel-only') && !args.variant) {
+      const variant = await ChildService.start({
+        name: 'SpeakSafe (channel-only)',
+        nodeArgs: nodeArgs(build, 'variant', args.serviceFlags),
+        env: { ...serviceEnv, BENCH_VARIANT: 'channel-only', DATABASE_URL: `file:${path.join(work, 'channel-only.db')}` },
+        cwd: ROOT,
+        readyPath: '/readyz',
+      });
+      current = variant;
+      try {
+        const alone = (p: PhaseResult): PhaseResult => ({ ...p, id: `${p.id}-channel-only`, title: `${p.title}, channel alone (turn stubbed)` });
+        await run('channel-only', async () => alone(await smsPhase(variant.url, twilioToken, publicBaseUrl, t)), 'sms-channel-only');
+        await echoRun();
+        await run('channel-only', async () => alone(await directLinePhase(variant.url, t, args.dlPool)), 'directline-channel-only');
+        await echoRun();
+      } finally {
+        current = s;
+        await variant.stop();
+      }
+    }
+    stopped = true;
+    await e.stop();
 
     // In process, after the services have stopped (nothing else competes for the CPU).
     process.noDeprecation = true; // restify's DEP0111 warning, printed when the app is loaded in process
@@ -238,7 +273,7 @@ async function main(): Promise<number> {
         commit: gitCommit(),
         loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
       },
-      settings: { ...t, directLineConversations: args.dlPool, profile: args.profile, phases: [...args.only].join(','), serviceFlags: args.serviceFlags.join(' ') },
+      settings: { ...t, directLineConversations: args.dlPool, profile: args.profile, phases: [...args.only].join(','), serviceFlags: args.serviceFlags.join(' '), variant: args.variant ?? 'none (SpeakSafe as shipped)' },
       reference: echoReference(phases),
       phases,
       startup,

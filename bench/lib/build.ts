@@ -35,16 +35,15 @@ function newestSourceMtime(root: string): number {
 }
 
 /** The compiled files the benchmark runs. */
-export const distEntry = (root: string): { service: string; echo: string } => ({
+export const distEntry = (root: string): { service: string; echo: string; variant: string } => ({
   service: path.join(root, 'dist', 'bot', 'index.js'),
   echo: path.join(root, 'dist', 'bench', 'echoBot.js'),
+  variant: path.join(root, 'dist', 'bench', 'variantService.js'),
 });
 
 export function ensureBuild(root: string, log: (line: string) => void): BuildInfo {
-  const { service, echo } = distEntry(root);
-  const built = [service, echo].every((f) => fs.existsSync(f))
-    ? Math.min(fs.statSync(service).mtimeMs, fs.statSync(echo).mtimeMs)
-    : 0;
+  const entries = Object.values(distEntry(root));
+  const built = entries.every((f) => fs.existsSync(f)) ? Math.min(...entries.map((f) => fs.statSync(f).mtimeMs)) : 0;
   if (built && built >= newestSourceMtime(root)) return { runtime: 'dist', rebuilt: false };
 
   log(built ? 'dist/ is older than the sources: compiling (tsc -p tsconfig.json)…' : 'dist/ is missing or incomplete: compiling (tsc -p tsconfig.json)…');
@@ -54,7 +53,7 @@ export function ensureBuild(root: string, log: (line: string) => void): BuildInf
     encoding: 'utf8',
   });
   const buildMs = Date.now() - started;
-  if (tsc.status === 0 && fs.existsSync(service) && fs.existsSync(echo)) return { runtime: 'dist', rebuilt: true, buildMs };
+  if (tsc.status === 0 && entries.every((f) => fs.existsSync(f))) return { runtime: 'dist', rebuilt: true, buildMs };
   const output = `${tsc.stdout ?? ''}${tsc.stderr ?? ''}`.trim().split('\n').slice(0, 20).join('\n');
   log(`tsc failed (exit ${tsc.status}); running the TypeScript sources through tsx instead:\n${output}`);
   return { runtime: 'tsx', rebuilt: false, buildMs, note: 'tsc failed: services ran through tsx (start-up includes transpiling)' };
