@@ -138,6 +138,7 @@ export class MainDialog extends ComponentDialog {
 
   private async recordDanger(context: TurnContext, text: string): Promise<void> {
     const safety = await this.deps.safety.get(context, emptySafety());
+    safety.byPhrase = (safety.byPhrase ?? safety.count) + (turnInfo(context).safety.by === 'rule' ? 1 : 0);
     safety.count += 1;
     if (text) safety.notes = [...safety.notes, text.slice(0, 1000)].slice(-5);
     await this.deps.safety.set(context, safety);

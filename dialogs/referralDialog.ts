@@ -24,7 +24,7 @@ import type { Logger } from '../bot/util/logger';
 import type { Sealed } from '../bot/util/crypto';
 import { matchOption, normalise, normaliseWords, withOptions, type Option } from './choices';
 import { sendDangerGuidance } from './safety';
-import { emptySafety, turnInfo, type SafetyState } from './turn';
+import { dangerSource, emptySafety, turnInfo, type SafetyState } from './turn';
 
 export const REFERRAL_DIALOG = 'referral';
 
@@ -510,6 +510,11 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
     const ctx = dc.context;
     const safety = await this.deps.safety.get(ctx, emptySafety());
     const draft: ReferralDraft = { ...state.draft, dangerReported: state.draft.dangerReported || safety.count > 0 };
+    if (draft.dangerReported) {
+      // A danger phrase anywhere outweighs the classifier; a draft marked without a source reads as 'phrase'.
+      const sources = [state.draft.dangerReported ? (state.draft.dangerReportedBy ?? 'phrase') : undefined, dangerSource(safety)];
+      draft.dangerReportedBy = sources.includes('phrase') ? 'phrase' : 'classifier';
+    }
     if (safety.notes.length) {
       const notes = safety.notes.filter((n) => !draft.narrative.includes(n));
       if (notes.length) {

@@ -2,6 +2,7 @@
 // the NLU result and the safety check. Computed once per turn.
 import type { TurnContext } from 'botbuilder';
 import type { NluResult } from '../bot/nlu/nlu';
+import type { DangerSource } from '../bot/referrals/types';
 
 export interface SafetyCheck {
   danger: boolean;
@@ -34,6 +35,17 @@ export function turnInfo(context: TurnContext): TurnInfo {
 /** Danger reported during this conversation, kept so a referral in progress carries it. */
 export interface SafetyState {
   count: number;
+  /**
+   * How many of them matched a danger phrase (the rest the classifier alone flagged). Absent in
+   * states saved before it was counted: then every one counts as a phrase match, the stricter reading.
+   */
+  byPhrase?: number;
   notes: string[];
 }
-export const emptySafety = (): SafetyState => ({ count: 0, notes: [] });
+export const emptySafety = (): SafetyState => ({ count: 0, byPhrase: 0, notes: [] });
+
+/** What fired the safety check in this conversation, for the referral's urgency rules. */
+export function dangerSource(safety: SafetyState): DangerSource | undefined {
+  if (safety.count <= 0) return undefined;
+  return (safety.byPhrase ?? safety.count) > 0 ? 'phrase' : 'classifier';
+}

@@ -46,8 +46,17 @@ export interface ReferralDraft {
   reporterRelationship: Relationship;
   knowledge: Knowledge;
   dangerReported: boolean; // the safety net fired during this conversation
+  /**
+   * What fired it: a danger phrase (content/safety/danger-phrases.yml) at least once, or only the
+   * classifier. Absent with dangerReported (drafts saved before this was recorded) reads as 'phrase',
+   * the stricter of the two.
+   */
+  dangerReportedBy?: DangerSource;
   entities: Entities;
 }
+
+export const DANGER_SOURCES = ['phrase', 'classifier'] as const;
+export type DangerSource = (typeof DANGER_SOURCES)[number];
 
 export interface Reason {
   code: string;

@@ -20,6 +20,7 @@ import { compilePattern } from './indicators';
 import {
   AGE_BANDS,
   CONCERN_TYPES,
+  DANGER_SOURCES,
   KNOWLEDGE_CODES,
   RELATIONSHIPS,
   RESIDENCIES,
@@ -223,6 +224,7 @@ const FIELD_VALUES: Record<string, readonly Scalar[] | null> = {
   reporterRelationship: RELATIONSHIPS,
   knowledge: KNOWLEDGE_CODES,
   dangerReported: [true, false],
+  dangerReportedBy: [...DANGER_SOURCES, 'none'],
   indicators: null,
   'entities.phones': null,
   'entities.vehicles': null,
@@ -594,6 +596,8 @@ function fieldValue(d: ReferralDraft, codes: string[], field: string): unknown {
       return d.knowledge;
     case 'dangerReported':
       return d.dangerReported === true;
+    case 'dangerReportedBy':
+      return d.dangerReported === true ? (d.dangerReportedBy ?? 'phrase') : 'none';
     case 'indicators':
       return codes;
     default:

@@ -153,6 +153,36 @@ test('danger mid-report: 999 first, the report is kept, and the danger is record
   expect(r!.urgency).toBe('immediate');
   expect(r!.dangerReported).toBe(true);
   expect(r!.narrative).toContain('pulled a knife');
+  // A danger phrase matched: staff see that reason, not the classifier's.
+  const reasons = r!.reasons.map((x) => x.code);
+  expect(reasons).toContain('danger_reported');
+  expect(reasons).not.toContain('danger_flagged_by_classifier');
+});
+
+test('danger flagged by the classifier alone mid-report: 999 first, and staff are told which check fired', async () => {
+  const { nlu } = t.app.services;
+  const flagged = 'he has been acting really off all week';
+  const classify = nlu.classify;
+  // Classifier decisions move with training data: this one is fixed for the test, and no danger phrase matches it.
+  nlu.classify = async (text, locale) => (text === flagged ? { intent: 'danger.immediate', score: 0.97, dangerScore: 0.97 } : classify.call(nlu, text, locale));
+  try {
+    const c = convo();
+    await c.say('I need to report something');
+    await c.pick(m().t('referral.options.concern.young_person'));
+    await c.pick(m().t('referral.options.age.13_15'));
+    await c.say(flagged);
+    expect(c.replies[0].text).toBe(m().t('danger'));
+    await toSummary(c);
+    await c.pick(m().t('referral.send'));
+    const r = await referral(c.reference()!);
+    expect(r!.dangerReported).toBe(true);
+    expect(r!.urgency).toBe('immediate'); // the default rules weigh both the same
+    const reasons = r!.reasons.map((x) => x.code);
+    expect(reasons).toContain('danger_flagged_by_classifier');
+    expect(reasons).not.toContain('danger_reported');
+  } finally {
+    nlu.classify = classify;
+  }
 });
 
 test('"happening now" gets 999 guidance at once and carries on', async () => {

@@ -68,5 +68,6 @@ export function randomDraft(r: () => number, allCodes: readonly string[]): Refer
     reporterRelationship: pick(r, RELATIONSHIPS),
     knowledge: pick(r, KNOWLEDGE_CODES),
     dangerReported: r() < 0.1,
+    dangerReportedBy: r() < 0.5 ? 'classifier' : r() < 0.5 ? 'phrase' : undefined,
   });
 }

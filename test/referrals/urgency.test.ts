@@ -95,6 +95,39 @@ describe('assess: danger and immediate risks', () => {
     expect(codesOf(a)).toContain('danger_reported');
   });
 
+  test('staff see whether a danger phrase or only the classifier fired; both immediate by default', () => {
+    const phrase = assess(draft({ dangerReported: true, dangerReportedBy: 'phrase' }), rules, indicators);
+    const classifier = assess(draft({ dangerReported: true, dangerReportedBy: 'classifier' }), rules, indicators);
+    expect(codesOf(phrase)).toContain('danger_reported');
+    expect(codesOf(phrase)).not.toContain('danger_flagged_by_classifier');
+    expect(codesOf(classifier)).toContain('danger_flagged_by_classifier');
+    expect(codesOf(classifier)).not.toContain('danger_reported');
+    expect([phrase.urgency, classifier.urgency]).toEqual(['immediate', 'immediate']);
+    // A source without the flag means nothing: no danger reason at all.
+    const none = assess(draft({ dangerReported: false, dangerReportedBy: 'classifier' }), rules, indicators);
+    expect(codesOf(none).filter((c) => c.startsWith('danger'))).toEqual([]);
+  });
+
+  test('the safeguarding lead can make a classifier-only flag weigh less, and a phrase still counts in full', () => {
+    const raw = rawRules();
+    const rule = (raw.rules as Array<Record<string, unknown>>).find((r) => r.id === 'danger_flagged_by_classifier')!;
+    rule.urgency = 'high';
+    rule.points = 20;
+    const edited = parseUrgencyRules(raw, 'test.yml');
+    const base = draft({ concernType: 'adult', when: 'ongoing', subject: { ageBand: '25_plus', residency: 'lives_here' } });
+    const byClassifier = assess({ ...base, dangerReported: true, dangerReportedBy: 'classifier' }, edited, indicators);
+    const byPhrase = assess({ ...base, dangerReported: true, dangerReportedBy: 'phrase' }, edited, indicators);
+    expect(byClassifier.urgency).toBe('high');
+    expect(byPhrase.urgency).toBe('immediate');
+    expect(byPhrase.riskScore).toBeGreaterThan(byClassifier.riskScore);
+  });
+
+  test('a rule naming an unknown danger source is refused', () => {
+    const raw = rawRules();
+    (raw.rules as unknown[]).push({ id: 'odd_source', when: { field: 'dangerReportedBy', equals: 'model' }, points: 5, text: 'x' });
+    expect(() => parseUrgencyRules(raw, 'test.yml')).toThrow(/"model" is not a value of dangerReportedBy \(expected one of phrase, classifier, none\)/);
+  });
+
   test('happening now → immediate', () => {
     const a = assess(draft({ when: 'now' }), rules, indicators);
     expect(a.urgency).toBe('immediate');
