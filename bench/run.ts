@@ -1,11 +1,11 @@
 // `npm run bench`: SpeakSafe against a minimal Bot Framework EchoBot, both on
 // loopback, in the same run. See bench/README.md.
 //
-//   npm run bench                       every phase (about 2 minutes)
+//   npm run bench                       every phase (about 6 minutes)
 //   npm run bench -- --quick            short phases, to try the harness
 //   npm run bench -- --only=sms,nlu     some phases (echo is added for ratios)
 //   npm run bench -- --profile          also write and summarise a CPU profile of the service
-//   npm run bench -- --connections=50 --duration=6 --warmup=1
+//   npm run bench -- --connections=50 --duration=15 --warmup=1
 //   npm run bench -- --service-flags="--max-old-space-size=128"   node flags for the service
 //   npm run bench -- --variant=channel-only   an experiment: the service with one part taken out (bench/variantService.ts)
 //
@@ -51,7 +51,7 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isFinite(n) || n <= 0 || n > max) throw new Error(`--${name} must be a positive number, at most ${max}`);
     return n;
   };
-  const timing = { connections: num('connections', 50, 500), warmupS: num('warmup', quick ? 0.5 : 1, 10), durationS: num('duration', quick ? 2 : 6, 60) };
+  const timing = { connections: num('connections', 50, 500), warmupS: num('warmup', quick ? 0.5 : 1, 10), durationS: num('duration', quick ? 2 : 15, 60) };
   const onlyArg = opt('only');
   const only = new Set<PhaseId>(onlyArg ? (onlyArg.split(',') as PhaseId[]) : PHASES);
   for (const p of only) if (!PHASES.includes(p)) throw new Error(`unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
