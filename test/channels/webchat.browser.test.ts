@@ -70,6 +70,12 @@ describeBrowser('web chat page in Chromium', () => {
     return { context, page, external, problems };
   }
 
+  /**
+   * The page tried to leave for the exit site, and the test's route has recorded and blocked it. (A
+   * 'request' event can arrive before the route handler has run; 'requestfailed' comes after it.)
+   */
+  const blockedExit = (page: Page) => page.waitForEvent('requestfailed', { predicate: (r) => r.url().startsWith(EXIT_URL), timeout: 10000 });
+
   const toolbar = (page: Page) => page.getByRole('toolbar', { name: 'Suggested actions' });
   const sendBox = (page: Page) => page.locator('[data-id="webchat-sendbox-input"]');
   const botBubbles = (page: Page) => page.locator('.webchat__bubble:not(.webchat__bubble--from-user) .webchat__bubble__content');
@@ -191,7 +197,7 @@ describeBrowser('web chat page in Chromium', () => {
 
     // Esc, even while typing in the chat, leaves at once for a neutral site.
     await sendBox(page).fill('I need to go');
-    const leaving = page.waitForRequest((r) => r.url().startsWith(EXIT_URL), { timeout: 10000 });
+    const leaving = blockedExit(page);
     await sendBox(page).press('Escape');
     await leaving;
     expect(external).toContain(EXIT_URL);
@@ -215,7 +221,7 @@ describeBrowser('web chat page in Chromium', () => {
 
     // Keyboard: Tab to the button, Enter.
     await page.keyboard.press('Tab');
-    const leaving = page.waitForRequest((r) => r.url().startsWith(EXIT_URL), { timeout: 10000 });
+    const leaving = blockedExit(page);
     await page.keyboard.press('Enter');
     await leaving;
     expect(external).toEqual([EXIT_URL]);
@@ -224,7 +230,7 @@ describeBrowser('web chat page in Chromium', () => {
     // Tap, on a fresh page.
     const again = await context.newPage();
     await again.goto(`${t.url}/`);
-    const tapped = again.waitForRequest((r) => r.url().startsWith(EXIT_URL), { timeout: 10000 });
+    const tapped = blockedExit(again);
     await again.getByRole('button', { name: 'Leave this site' }).click();
     await tapped;
     await context.close();
