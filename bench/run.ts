@@ -1,7 +1,7 @@
 // `npm run bench`: SpeakSafe against a minimal Bot Framework EchoBot, both on
 // loopback, in the same run. See bench/README.md.
 //
-//   npm run bench                       every phase (about 6 minutes)
+//   npm run bench                       every phase (about 5 minutes)
 //   npm run bench -- --quick            short phases, to try the harness
 //   npm run bench -- --only=sms,nlu     some phases (echo is added for ratios)
 //   npm run bench -- --profile          also write and summarise a CPU profile of the service
