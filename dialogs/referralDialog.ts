@@ -509,12 +509,9 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
   private async submit(dc: DialogContext, state: State): Promise<boolean> {
     const ctx = dc.context;
     const safety = await this.deps.safety.get(ctx, emptySafety());
-    const draft: ReferralDraft = { ...state.draft, dangerReported: state.draft.dangerReported || safety.count > 0 };
-    if (draft.dangerReported) {
-      // A danger phrase anywhere outweighs the classifier; a draft marked without a source reads as 'phrase'.
-      const sources = [state.draft.dangerReported ? (state.draft.dangerReportedBy ?? 'phrase') : undefined, dangerSource(safety)];
-      draft.dangerReportedBy = sources.includes('phrase') ? 'phrase' : 'classifier';
-    }
+    // The conversation's safety state is the record of danger (a draft starts without any).
+    const dangerReportedBy = dangerSource(safety);
+    const draft: ReferralDraft = { ...state.draft, dangerReported: state.draft.dangerReported || dangerReportedBy !== undefined, dangerReportedBy };
     if (safety.notes.length) {
       const notes = safety.notes.filter((n) => !draft.narrative.includes(n));
       if (notes.length) {
