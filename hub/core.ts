@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type nunjucks from 'nunjucks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { resolveContentDir } from '../bot/content';
 import type { Services } from '../bot/services';
 import { AuditLogService } from './audit';
 import { Sessions } from './auth/sessions';
@@ -10,7 +11,7 @@ import { ApiTokens } from './auth/tokens';
 import { StaffUsers } from './auth/users';
 import { LOGIN_FAILURES_PER_SOURCE, LOGIN_SOURCE_WINDOW_SECONDS } from './constants';
 import type { HubRequest, MountedRoute } from './http';
-import { IndicatorLabels, loadIndicatorLabels } from './labels';
+import { hubLabels, IndicatorLabels, loadIndicatorLabels, type HubLabels } from './labels';
 import { targetsFrom, type Targets } from './referrals/queue';
 import { Workflow } from './referrals/workflow';
 import { createRenderer } from './render';
@@ -22,6 +23,8 @@ export class Hub {
   readonly tokens: ApiTokens;
   readonly workflow: Workflow;
   readonly labels: IndicatorLabels;
+  /** What staff read for each stored code (content/hub/labels.yml in the service's content folder). */
+  readonly L: HubLabels;
   readonly targets: Targets;
   readonly env: nunjucks.Environment;
   readonly routes: MountedRoute[] = [];
@@ -36,9 +39,11 @@ export class Hub {
     this.sessions = new Sessions(db, { hours: config.HUB_SESSION_HOURS });
     this.tokens = new ApiTokens(db, this.audit);
     this.workflow = new Workflow(db, this.audit);
-    this.labels = loadIndicatorLabels(services.content?.dir ?? 'content');
+    const contentDir = services.content?.dir ?? resolveContentDir(config.CONTENT_DIR);
+    this.labels = loadIndicatorLabels(contentDir);
+    this.L = hubLabels(contentDir);
     this.targets = targetsFrom(config);
-    this.env = createRenderer();
+    this.env = createRenderer(this.L);
     this.secureBase = config.publicBaseUrl.startsWith('https://');
   }
 

@@ -3,7 +3,8 @@
 // drawn as simple SVG charts, each with a title, a description and a data
 // table carrying the same numbers.
 import type { Db } from '../bot/db/prisma';
-import { CHILD_AGE_BANDS, CONCERN_LABELS, URGENCY_LABELS, type IndicatorLabels } from './labels';
+import { CONCERN_TYPES } from '../bot/referrals/types';
+import { CHILD_AGE_BANDS, type HubLabels, type IndicatorLabels } from './labels';
 import type { Targets } from './referrals/queue';
 
 export const SERIES_COLOURS = ['#1f4e9c', '#b3541e', '#1b7a4a', '#7a3b8f', '#4d4d4d', '#8a6d00'];
@@ -167,9 +168,10 @@ export interface Dashboard {
 
 export async function buildDashboard(
   db: Db,
-  options: { weeks: number; labels: IndicatorLabels; targets: Targets; now?: Date },
+  options: { weeks: number; labels: IndicatorLabels; hubLabels: Pick<HubLabels, 'CONCERN_LABELS' | 'URGENCY_LABELS'>; targets: Targets; now?: Date },
 ): Promise<Dashboard> {
   const now = options.now ?? new Date();
+  const { CONCERN_LABELS, URGENCY_LABELS } = options.hubLabels;
   const firstWeek = weekStart(new Date(now.getTime() - (options.weeks - 1) * 7 * 86_400_000));
   const rows = await db.referral.findMany({
     where: { createdAt: { gte: firstWeek } },
@@ -187,7 +189,7 @@ export async function buildDashboard(
 
   // Referrals per week by concern type.
   const weekStarts = Array.from({ length: options.weeks }, (_, i) => new Date(firstWeek.getTime() + i * 7 * 86_400_000));
-  const concernKeys = Object.keys(CONCERN_LABELS);
+  const concernKeys: string[] = [...CONCERN_TYPES];
   for (const r of rows) if (!concernKeys.includes(r.concernType)) concernKeys.push(r.concernType);
   const perWeekValues = weekStarts.map(() => concernKeys.map(() => 0));
   for (const r of rows) {

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { resolveContentDir } from '../bot/content';
 import { ENTITY_KINDS } from '../bot/referrals/repository';
 import { AGE_BANDS, CONCERN_TYPES, KNOWLEDGE_CODES, RELATIONSHIPS, RESIDENCIES, URGENCIES, WHEN_CODES } from '../bot/referrals/types';
 import {
@@ -64,26 +63,48 @@ export function loadHubLabels(contentDir: string): LabelSets {
   return parsed.data as LabelSets;
 }
 
-// Loaded once, when the hub is first imported, from the content folder CONTENT_DIR names in the process
-// environment (where loadConfig reads it in a running service).
-const HUB_LABELS = loadHubLabels(resolveContentDir(process.env.CONTENT_DIR));
+/** The label sets by the names the hub's code and templates use (`L.STATUS_LABELS` …). */
+export interface HubLabels {
+  readonly STATUS_LABELS: Record<Status, string>;
+  readonly URGENCY_LABELS: Record<string, string>;
+  readonly AGENCY_LABELS: Record<Agency, string>;
+  readonly OUTCOME_LABELS: Record<Outcome, string>;
+  readonly ROLE_LABELS: Record<Role, string>;
+  readonly SCOPE_LABELS: Record<Scope, string>;
+  readonly CONCERN_LABELS: Record<string, string>;
+  readonly AGE_BAND_LABELS: Record<string, string>;
+  readonly RESIDENCY_LABELS: Record<string, string>;
+  readonly WHEN_LABELS: Record<string, string>;
+  readonly RELATIONSHIP_LABELS: Record<string, string>;
+  readonly KNOWLEDGE_LABELS: Record<string, string>;
+  readonly ENTITY_KIND_LABELS: Record<string, string>;
+  readonly SOURCE_EVALUATION_LABELS: Record<string, string>;
+  readonly INTEL_ASSESSMENT_LABELS: Record<string, string>;
+  readonly HANDLING_CODE_LABELS: Record<string, string>;
+}
 
-export const STATUS_LABELS: Record<Status, string> = HUB_LABELS.status;
-export const URGENCY_LABELS: Record<string, string> = HUB_LABELS.urgency;
-export const AGENCY_LABELS: Record<Agency, string> = HUB_LABELS.agency;
-export const OUTCOME_LABELS: Record<Outcome, string> = HUB_LABELS.outcome;
-export const ROLE_LABELS: Record<Role, string> = HUB_LABELS.role;
-export const SCOPE_LABELS: Record<Scope, string> = HUB_LABELS.scope;
-export const CONCERN_LABELS: Record<string, string> = HUB_LABELS.concern;
-export const AGE_BAND_LABELS: Record<string, string> = HUB_LABELS.age_band;
-export const RESIDENCY_LABELS: Record<string, string> = HUB_LABELS.residency;
-export const WHEN_LABELS: Record<string, string> = HUB_LABELS.when;
-export const RELATIONSHIP_LABELS: Record<string, string> = HUB_LABELS.relationship;
-export const KNOWLEDGE_LABELS: Record<string, string> = HUB_LABELS.knowledge;
-export const ENTITY_KIND_LABELS: Record<string, string> = HUB_LABELS.entity_kind;
-export const SOURCE_EVALUATION_LABELS: Record<string, string> = HUB_LABELS.source_evaluation;
-export const INTEL_ASSESSMENT_LABELS: Record<string, string> = HUB_LABELS.intel_assessment;
-export const HANDLING_CODE_LABELS: Record<string, string> = HUB_LABELS.handling_code;
+/** The hub's labels from the service's own content folder (the one its configuration names). */
+export function hubLabels(contentDir: string): HubLabels {
+  const sets = loadHubLabels(contentDir);
+  return {
+    STATUS_LABELS: sets.status,
+    URGENCY_LABELS: sets.urgency,
+    AGENCY_LABELS: sets.agency,
+    OUTCOME_LABELS: sets.outcome,
+    ROLE_LABELS: sets.role,
+    SCOPE_LABELS: sets.scope,
+    CONCERN_LABELS: sets.concern,
+    AGE_BAND_LABELS: sets.age_band,
+    RESIDENCY_LABELS: sets.residency,
+    WHEN_LABELS: sets.when,
+    RELATIONSHIP_LABELS: sets.relationship,
+    KNOWLEDGE_LABELS: sets.knowledge,
+    ENTITY_KIND_LABELS: sets.entity_kind,
+    SOURCE_EVALUATION_LABELS: sets.source_evaluation,
+    INTEL_ASSESSMENT_LABELS: sets.intel_assessment,
+    HANDLING_CODE_LABELS: sets.handling_code,
+  };
+}
 
 export const CHILD_AGE_BANDS = ['under_13', '13_15', '16_17'];
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
-import * as labels from './labels';
+import { labelOf, type HubLabels } from './labels';
 import { formatDuration } from './dashboard';
 
 export function hubAssetDir(name: 'views' | 'static'): string {
@@ -34,7 +34,7 @@ export function formatDate(d: Date | string | null | undefined): string {
   return Number.isNaN(date.getTime()) ? '' : dateFmt.format(date);
 }
 
-export function createRenderer(): nunjucks.Environment {
+export function createRenderer(labels: HubLabels): nunjucks.Environment {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(hubAssetDir('views'), { noCache: false }), {
     autoescape: true,
     throwOnUndefined: false,
@@ -45,7 +45,7 @@ export function createRenderer(): nunjucks.Environment {
   env.addFilter('day', (d: Date | string | null | undefined) => (d ? dayFmt.format(new Date(d)) : ''));
   env.addFilter('iso', (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : ''));
   env.addFilter('duration', (minutes: number) => formatDuration(minutes));
-  env.addFilter('label', (code: string | null | undefined, map: Record<string, string>) => labels.labelOf(map, code));
+  env.addFilter('label', (code: string | null | undefined, map: Record<string, string>) => labelOf(map, code));
   env.addGlobal('L', labels);
   return env;
 }

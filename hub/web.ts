@@ -54,7 +54,7 @@ import {
   type HubResponse,
   type RouteServer,
 } from './http';
-import * as L from './labels';
+import { humanise, type HubLabels } from './labels';
 import { findLinkedReferrals } from './referrals/links';
 import {
   CONCERN_TYPES,
@@ -116,7 +116,7 @@ function safeNext(next: string | undefined): string {
 }
 
 export function registerWeb(hub: Hub, server: RouteServer): void {
-  const { db, logger } = hub;
+  const { db, logger, L } = hub;
   const staticDir = hubAssetDir('static');
   const css = fs.readFileSync(path.join(staticDir, 'hub.css'));
 
@@ -157,7 +157,7 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
 
   const staffPrincipal = (s: ActiveSession): Principal => ({
     actor: { type: 'staff', id: s.user.id },
-    role: L.ROLE_LABELS[s.user.role as Role] ? (s.user.role as Role) : 'triager',
+    role: (ROLES as readonly string[]).includes(s.user.role) ? (s.user.role as Role) : 'triager',
     eventActorId: s.user.id,
   });
 
@@ -436,7 +436,7 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
       };
     });
     const entities = (Object.entries(json.entities) as Array<[string, string[]]>).flatMap(([k, values]) =>
-      values.map((value) => ({ kind: entityLabel(k), value })),
+      values.map((value) => ({ kind: entityLabel(L, k), value })),
     );
     const guarded = closureNeedsSupervisor(row);
     const supervisor = isSupervisor(ctx.principal);
@@ -452,7 +452,7 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
         ...a,
         indicators: a.indicators.map((c: string) => hub.labels.label(c)),
         entities: (Object.entries(a.entities ?? {}) as Array<[string, string[]]>).flatMap(([k, vs]) =>
-          (vs ?? []).map((value) => ({ kind: entityLabel(k), value })),
+          (vs ?? []).map((value) => ({ kind: entityLabel(L, k), value })),
         ),
       })),
       linked,
@@ -650,7 +650,7 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
   page('GET', '/hub/dashboard', {}, async (ctx) => {
     const w = field(queryOf(ctx.req), 'weeks');
     const weeks = w && /^\d+$/.test(w) ? Math.min(DASHBOARD_WEEKS_MAX, Math.max(1, Number(w))) : DASHBOARD_WEEKS_DEFAULT;
-    const dashboard = await buildDashboard(db, { weeks, labels: hub.labels, targets: hub.targets });
+    const dashboard = await buildDashboard(db, { weeks, labels: hub.labels, hubLabels: L, targets: hub.targets });
     await hub.audit.record(ctx.principal.actor, { action: 'dashboard.view', detail: { weeks } });
     render(ctx.res, 'dashboard.njk', 200, { title: 'Dashboard', nav: 'dashboard', d: dashboard, weekChoices: [4, 12, 26, 52] }, ctx);
   });
@@ -810,9 +810,9 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
   });
 }
 
-function entityLabel(field: string): string {
+function entityLabel(L: HubLabels, field: string): string {
   const kind = (ENTITY_KINDS as Record<string, string>)[field] ?? field;
-  return L.ENTITY_KIND_LABELS[kind] ?? L.humanise(kind);
+  return L.ENTITY_KIND_LABELS[kind] ?? humanise(kind);
 }
 
 function stamp(): string {

@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadHubLabels } from '../../hub/labels';
+import { Client, createStaff, makeReferral, startHubApp } from './fixtures';
 
 const CONTENT = path.resolve(__dirname, '../../content');
 
@@ -15,9 +17,6 @@ function contentCopy(edit: (yaml: string) => string): string {
 }
 
 describe('loadHubLabels', () => {
-  // Imported here: hub/labels.ts reads the default content folder when it loads.
-  const { loadHubLabels } = require('../../hub/labels') as typeof import('../../hub/labels');
-
   test('every stored code has its label', () => {
     const labels = loadHubLabels(CONTENT);
     expect(labels.status.closed).toBe('Closed');
@@ -26,9 +25,10 @@ describe('loadHubLabels', () => {
     expect(labels.scope['referrals:read']).toBeTruthy();
   });
 
-  test('a missing label stops start-up and names the file and the code', () => {
+  test('a missing label stops start-up and names the file and the code', async () => {
     const dir = contentCopy((y) => y.replace(/^ {2}nrm_referral: .*\n/m, ''));
     expect(() => loadHubLabels(dir)).toThrow(/Content error in .*labels\.yml: no label for outcome\.nrm_referral/);
+    await expect(startHubApp({ CONTENT_DIR: dir })).rejects.toThrow(/Content error in .*labels\.yml: no label for outcome\.nrm_referral/);
   });
 
   test('an empty label is refused', () => {
@@ -37,22 +37,24 @@ describe('loadHubLabels', () => {
   });
 });
 
-test('what content/hub/labels.yml says is what staff see in the hub', async () => {
-  const dir = contentCopy((y) => y.replace(/^ {2}new: New$/m, '  new: Waiting for triage'));
-  const previous = process.env.CONTENT_DIR;
-  process.env.CONTENT_DIR = dir;
-  jest.resetModules();
-  const { startHubApp, createStaff, makeReferral, Client } = require('./fixtures') as typeof import('./fixtures');
-  const t = await startHubApp({ CONTENT_DIR: dir });
+test("what the service's own content/hub/labels.yml says is what its staff see", async () => {
+  // Two services in one process, each with its own content folder (the one its configuration names,
+  // not the process environment): each shows its own words.
+  const edited = contentCopy((y) => y.replace(/^ {2}new: New$/m, '  new: Waiting for triage'));
+  const apps = [await startHubApp({ CONTENT_DIR: edited }), await startHubApp({ CONTENT_DIR: CONTENT })];
   try {
-    await createStaff(t, 'lena', 'triager');
-    const ref = await makeReferral(t.services);
-    const c = new Client(t.url);
-    await c.login('lena');
-    const page = await c.get(`/hub/referrals/${ref}`);
-    expect(page.text).toContain('Waiting for triage');
+    const pages: string[] = [];
+    for (const t of apps) {
+      await createStaff(t, 'lena', 'triager');
+      const ref = await makeReferral(t.services);
+      const c = new Client(t.url);
+      await c.login('lena');
+      pages.push((await c.get(`/hub/referrals/${ref}`)).text);
+    }
+    expect(pages[0]).toContain('Waiting for triage');
+    expect(pages[1]).not.toContain('Waiting for triage');
+    expect(pages[1]).toMatch(/>\s*New\s*</);
   } finally {
-    await t.close();
-    process.env.CONTENT_DIR = previous;
+    for (const t of apps) await t.close();
   }
 });
