@@ -55,7 +55,7 @@ export async function analyseTurn(context: TurnContext, deps: AnalyseDeps): Prom
     deps.logger.warn({ err: (err as Error).message }, 'nlu failed; rules alone decide');
   }
   const safety = await detectDanger(text, nlu && !pressedButton ? { classify: async () => nlu! } : null, deps.dangerRules, deps.content.locale);
-  setTurnInfo(context, { text, nlu, safety: { danger: safety.danger, by: safety.by, rule: safety.rule } });
+  setTurnInfo(context, { text, nlu, safety: { danger: safety.danger, by: safety.by, rule: safety.rule, ...(safety.category ? { category: safety.category } : {}) } });
 }
 
 /**

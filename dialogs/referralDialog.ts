@@ -91,7 +91,7 @@ interface State {
 const CONCERNS: ConcernType[] = ['young_person', 'home_takeover', 'adult', 'self', 'other'];
 const AGES: AgeBand[] = ['under_13', '13_15', '16_17', '18_24', '25_plus'];
 const RESIDENCIES: Residency[] = ['lives_here', 'visiting'];
-const WHENS: WhenCode[] = ['now', 'today', 'this_week', 'ongoing', 'past'];
+const WHENS = ['now', 'today', 'this_week', 'ongoing', 'past'] as const satisfies readonly WhenCode[];
 const RELATIONSHIPS: Relationship[] = ['friend', 'parent_carer', 'neighbour', 'landlord_housing', 'professional', 'other'];
 const KNOWLEDGE: Knowledge[] = ['saw', 'told', 'suspects'];
 const DONE = '__done';
@@ -265,7 +265,7 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
       case 'where':
         return [...this.deps.content.area.towns.slice(0, 6).map((t) => ({ value: t.name, title: t.name })), this.skipOption()];
       case 'when':
-        return [...WHENS.map((v) => opt('when', v)), this.skipOption()];
+        return [...WHENS.map((v) => ({ ...opt('when', v), synonyms: this.words.when[v] })), this.skipOption()];
       case 'signs': {
         const picked = new Set(state.draft.indicators.map((i) => i.code));
         const offered = this.deps.domain

@@ -7,6 +7,7 @@ const DANGER_SENT = Symbol.for('speaksafe.dangerSent');
 
 export async function sendDangerGuidance(context: TurnContext, content: Content): Promise<void> {
   await context.sendActivity(content.messages.t('danger'));
+  if (turnInfo(context).safety.category === 'self_harm') await context.sendActivity(content.messages.t('self_harm'));
   context.turnState.set(DANGER_SENT, true);
 }
 

@@ -8,6 +8,8 @@ export interface SafetyCheck {
   danger: boolean;
   by: 'rule' | 'nlu' | null;
   rule?: string;
+  /** 'self_harm' when a self-harm phrase matched: Samaritans and Childline follow the danger message. */
+  category?: 'danger' | 'self_harm';
 }
 
 export interface TurnInfo {

@@ -20,7 +20,7 @@ import type * as restify from 'restify';
 // package) is loaded the first time a slow reply needs it.
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import type { Services } from '../services';
-import { detectDanger } from '../safety/danger';
+import { detectDanger, matchDanger } from '../safety/danger';
 import { cleanText } from '../speakSafeBot';
 import { keyedHash } from '../util/crypto';
 import { HashedRateLimit, header, noStore, sendError, sourceAddress } from './http';
@@ -190,12 +190,22 @@ export class SmsChannel {
       return this.twiml(res, this.render([{ type: 'message', text: m.t('sms_started') }]));
     }
     if (HELP_WORDS.has(keyword)) {
+      // "HELP" is the carrier keyword for "how does this work", and also what someone in danger texts:
+      // the danger guidance comes first whenever the phrase check reads it as danger (a bare "help" does).
       logger.info({ channel: 'sms', keyword: 'help' }, 'sms keyword');
-      return this.twiml(res, this.render([{ type: 'message', text: m.t('sms_help') }]));
+      const danger = matchDanger(body, this.services.dangerRules).matched;
+      return this.twiml(res, this.render([...(danger ? [{ type: 'message', text: m.t('danger') }] : []), { type: 'message', text: m.t('sms_help') }]));
     }
-    // After STOP, nothing is sent until START (HELP still answers, above).
+    // After STOP, nothing is sent until START (HELP still answers, above), except the danger guidance:
+    // someone who texts that they are in danger gets it, and only it (no conversation is started or stored).
     const optedOut = await this.services.storage.read([optOutKey]);
-    if (optedOut[optOutKey]) return this.twiml(res, []);
+    if (optedOut[optOutKey]) {
+      const check = await detectDanger(cleanText(body, config.MAX_MESSAGE_CHARS), this.services.nlu, this.services.dangerRules, content.locale);
+      if (!check.danger) return this.twiml(res, []);
+      logger.info({ channel: 'sms', optedOut: true }, 'sms danger guidance after stop');
+      const guidance = ['danger', ...(check.category === 'self_harm' ? ['self_harm'] : []), 'sms_stopped_danger'];
+      return this.twiml(res, this.render(guidance.map((key) => ({ type: 'message', text: m.t(key) }))));
+    }
 
     // Pictures and files: never fetched, never stored. Say so, and answer any words.
     const numMedia = Number(first(params.NumMedia) ?? '0');

@@ -69,6 +69,7 @@ const answersSchema = z.strictObject({
   carry_on: words,
   leave: words,
   addendum_skip: words,
+  when: z.strictObject({ now: words, today: words, this_week: words, ongoing: words, past: words }),
   during_report: z.strictObject({ back: words, restart: words, leave: words }),
 });
 export type Answers = z.infer<typeof answersSchema>;
@@ -199,6 +200,7 @@ export function loadContent(options: { dir?: string; area?: string; locale?: str
     crimestoppers: number('crimestoppers'),
     safecall: number('safecall') || number('missing_people'),
     nspcc: number('nspcc'),
+    samaritans: number('samaritans'),
     police101: number('police_non_emergency') || '101',
     hubName: area.hub.name,
     areaName: area.name,

@@ -28,6 +28,8 @@ export interface DangerRules {
   /** Whole-message patterns that are learning questions, not danger. */
   exceptions: RegExp[];
   spellings: ReadonlyMap<string, string>;
+  /** Symbols (emoji) read as words before matching: 🆘 → "sos". */
+  symbols: ReadonlyArray<readonly [string, string]>;
   /** The classifier flags danger when its danger.immediate score reaches this. */
   classifierThreshold: number;
   source: string;
@@ -122,6 +124,7 @@ export function compilePhrase(phrase: string, spellings: ReadonlyMap<string, str
   const opens = (phrase.match(/\(/g) ?? []).length;
   const closes = (phrase.match(/\)/g) ?? []).length;
   if (opens !== closes) throw new Error(`unbalanced brackets in phrase "${phrase}"`);
+  if (/\([^()]*\(/.test(phrase)) throw new Error(`brackets inside brackets in phrase "${phrase}": write two phrases instead`);
   let source = '';
   let hasWord = false;
   for (const m of phrase.matchAll(PHRASE_TOKEN)) {
@@ -185,6 +188,7 @@ interface RawRule {
 interface RawFile {
   classifier_threshold?: unknown;
   spellings?: unknown;
+  symbols?: unknown;
   rules?: unknown;
   exceptions?: unknown;
 }
@@ -202,6 +206,15 @@ export function loadDangerRules(file: string = defaultDangerFile()): DangerRules
       const key = tidyWords(String(from)).join(' ');
       const value = tidyWords(String(to ?? '')).join(' ');
       if (key && !key.includes(' ')) spellings.set(key, value);
+    }
+  }
+  const symbols: Array<[string, string]> = [];
+  if (raw.symbols !== undefined && raw.symbols !== null) {
+    if (typeof raw.symbols !== 'object' || Array.isArray(raw.symbols)) throw new Error(`${file}: "symbols" must map a symbol to words`);
+    for (const [symbol, words] of Object.entries(raw.symbols as Record<string, unknown>)) {
+      const value = tidyWords(String(words ?? '')).join(' ');
+      if (!symbol.trim() || !value) throw new Error(`${file}: symbols: "${symbol}" needs a symbol and the words it stands for`);
+      symbols.push([symbol.trim(), value]);
     }
   }
   if (!Array.isArray(raw.rules) || raw.rules.length === 0) throw new Error(`${file}: "rules" must be a non-empty list`);
@@ -242,17 +255,25 @@ export function loadDangerRules(file: string = defaultDangerFile()): DangerRules
   }
   const t = Number(raw.classifier_threshold);
   const classifierThreshold = Number.isFinite(t) && t > 0 && t <= 1 ? t : DEFAULT_CLASSIFIER_THRESHOLD;
-  return { rules, exceptions, spellings, classifierThreshold, source: file };
+  return { rules, exceptions, spellings, symbols, classifierThreshold, source: file };
 }
 
 // ------------------------------------------------------------------ matching
+
+/** Each listed symbol in the text becomes its words ("help 🔪" → "help  knife "). */
+function readSymbols(text: string, symbols: DangerRules['symbols']): string {
+  let out = text;
+  for (const [symbol, words] of symbols) if (out.includes(symbol)) out = out.split(symbol).join(` ${words} `);
+  return out;
+}
 
 /** Pure and fast. Never throws. */
 export function matchDanger(text: string, rules: DangerRules): DangerMatch {
   if (typeof text !== 'string' || !text) return { matched: false };
   let norm: string;
   try {
-    norm = normaliseForDanger(text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text, rules.spellings);
+    const scanned = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
+    norm = normaliseForDanger(readSymbols(scanned, rules.symbols ?? []), rules.spellings);
   } catch {
     return { matched: false };
   }

@@ -196,8 +196,17 @@ describe('keywords', () => {
     expect(reply.messages).toEqual([]);
     expect(await t.app.services.storage.read(keys)).toEqual({});
 
+    // Someone who stopped and then texts that they are in danger gets the danger advice, and only that:
+    // nothing is stored and no conversation starts.
+    reply = await sms(from, 'theyre outside with a knife');
+    expect(reply.messages.join('\n')).toBe(`${m().t('danger')}\n${m().t('sms_stopped_danger')}`);
+    expect(await t.app.services.storage.read(keys)).toEqual({});
+    reply = await sms(from, 'what is cuckooing');
+    expect(reply.messages).toEqual([]);
+
+    // "HELP" is the carrier keyword and a cry for help: the danger advice first, then what SpeakSafe is.
     reply = await sms(from, 'HELP');
-    expect(reply.messages.join(' ')).toBe(m().t('sms_help'));
+    expect(reply.messages.join('\n')).toBe(`${m().t('danger')}\n${m().t('sms_help')}`);
     expect(reply.messages.join(' ')).toMatch(/999/);
     expect(reply.messages.join(' ')).toContain('0800 1111');
     expect(reply.messages.join(' ')).toContain('0800 555 111');

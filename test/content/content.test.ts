@@ -88,6 +88,7 @@ const ALLOWED_PLACEHOLDERS = [
   'emergency',
   'safecall',
   'nspcc',
+  'samaritans',
   'police101',
   'numbers', // sms_reply_numbers: the option numbers, filled in by the SMS channel
 ];
@@ -189,6 +190,7 @@ const sampleContext = {
   emergency: helplines.emergency?.number,
   safecall: helplineNumber('safecall'),
   nspcc: helplineNumber('nspcc'),
+  samaritans: helplineNumber('samaritans'),
   police101: helplineNumber('police_non_emergency'),
 };
 
@@ -494,6 +496,7 @@ describe('answers.yml', () => {
   const together: Array<[string, string[]]> = [
     ['the contact question', ['contact_no', 'contact_yes']],
     ['the summary', ['send', 'change']],
+    ['"When is this happening?"', ['when.now', 'when.today', 'when.this_week', 'when.ongoing', 'when.past', 'skip', 'during_report.back', 'during_report.restart', 'during_report.leave']],
     ['"leave the report?"', ['carry_on', 'leave']],
     ['the report commands and "don\'t know"', ['during_report.back', 'during_report.restart', 'during_report.leave', 'skip']],
     ['the report commands and "that\'s all"', ['during_report.back', 'during_report.restart', 'during_report.leave', 'signs_done']],

@@ -195,6 +195,18 @@ test('"happening now" gets 999 guidance at once and carries on', async () => {
   expect(c.text()).toContain(m().t('referral.ask.signs'));
 });
 
+test.each(['right now', 'rn', 'happening right now!!', 'as we speak', 'At the moment.'])('typing "%s" at "When is this happening?" is "Happening now": 999 at once, kept as now', async (typed) => {
+  const c = convo();
+  await c.say('report');
+  await c.pick(m().t('referral.options.concern.adult'));
+  for (let i = 0; i < 8 && !c.options().includes(m().t('referral.options.when.now')); i++) await c.say('skip');
+  await c.say(typed);
+  expect(c.replies[0]?.text).toBe(m().t('danger'));
+  expect(c.text()).toContain(m().t('referral.ask.signs'));
+  await toSummary(c);
+  expect(c.text()).toContain(m().t('referral.options.when.now'));
+});
+
 test('the reference code is never sent when the commit fails; a retry then succeeds', async () => {
   const { db } = t.app.services;
   const c = convo();

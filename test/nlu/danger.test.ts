@@ -136,6 +136,15 @@ describe('phrase syntax', () => {
     expect(() => loadDangerRules(file)).toThrow(/bad\.yml.*broken/);
     writeFileSync(file, 'rules: []\n');
     expect(() => loadDangerRules(file)).toThrow(/rules/);
+    writeFileSync(file, 'rules:\n  - id: nested\n    any:\n      - (refusing to (leave|go))\n');
+    expect(() => loadDangerRules(file)).toThrow(/bad\.yml.*nested.*brackets inside brackets/);
+    writeFileSync(file, 'symbols:\n  "🆘": ""\nrules:\n  - id: ok\n    any:\n      - sos\n');
+    expect(() => loadDangerRules(file)).toThrow(/bad\.yml: symbols/);
+  });
+
+  it('symbols are read as the words they stand for', () => {
+    for (const text of ['🆘', '🆘🆘🆘', 'help 🔪', '🚨🚨']) expect({ text, matched: matchDanger(text, rules).matched }).toEqual({ text, matched: true });
+    expect(matchDanger('😀 thanks', rules).matched).toBe(false);
   });
 });
 
