@@ -235,12 +235,20 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
       case 'homeArea':
         return state.draft.subject.residency === 'visiting';
       case 'relationship':
+      case 'knowledge':
+        // Someone telling us it is happening to them is not asked how they know, or how they know themselves.
         return c !== 'self';
       case 'contactDetails':
         return state.wantsContact === true;
       default:
         return true;
     }
+  }
+
+  /** A button's words: the self-report version (referral.options_self) when there is one. */
+  private optionLabel(concern: ConcernType, group: string, value: string): string {
+    const selfKey = `referral.options_self.${group}.${value}`;
+    return concern === 'self' && this.m.has(selfKey) ? this.m.t(selfKey) : this.m.t(`referral.options.${group}.${value}`);
   }
 
   private who(state: State): string {
@@ -254,7 +262,7 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
   private options(state: State): Option[] {
     const m = this.m;
     const c = state.draft.concernType;
-    const opt = (group: string, v: string): Option => ({ value: v, title: m.t(`referral.options.${group}.${v}`) });
+    const opt = (group: string, v: string): Option => ({ value: v, title: this.optionLabel(c, group, v) });
     switch (state.step) {
       case 'concern':
         return CONCERNS.map((v) => opt('concern', v));
@@ -271,7 +279,7 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
         const offered = this.deps.domain
           .choices(c)
           .filter((d) => !picked.has(d.code))
-          .map((d) => ({ value: d.code, title: d.label }));
+          .map((d) => ({ value: d.code, title: this.deps.domain.label(d.code, c) }));
         return [...offered, { value: DONE, title: m.t(picked.size ? 'referral.signs_done' : 'referral.signs_none'), synonyms: this.words.signs_done }];
       }
       case 'relationship':
@@ -319,8 +327,8 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
       await context.sendActivity(withOptions(`${this.summary(state)}\n\n${m.t('referral.ask.review')}`, this.options(state)));
       return;
     }
-    const key = state.step === 'age' && state.draft.concernType === 'self' ? 'age_self' : state.step;
-    let text = m.t(`referral.ask.${key}`, vars);
+    const selfKey = `referral.ask_self.${state.step}`;
+    let text = state.draft.concernType === 'self' && m.has(selfKey) ? m.t(selfKey, vars) : m.t(`referral.ask.${state.step}`, vars);
     if (retry) text = `${m.t('referral.retry')}\n\n${text}`;
     const options = this.options(state);
     await context.sendActivity(options.length ? withOptions(text, options) : text);
@@ -356,7 +364,14 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
       case 'concern': {
         if (!picked) return missed();
         d.concernType = picked.value as ConcernType;
-        if (d.concernType === 'self') d.reporterRelationship = 'self';
+        if (d.concernType === 'self') {
+          d.reporterRelationship = 'self';
+          d.knowledge = 'saw'; // their own account: first-hand
+        } else if (d.reporterRelationship === 'self') {
+          // Changed from "It's happening to me": ask again who they are and how they know.
+          d.reporterRelationship = 'unknown';
+          d.knowledge = 'unknown';
+        }
         if (d.concernType === 'home_takeover') d.subject.residency = 'lives_here';
         return 'next';
       }
@@ -483,7 +498,7 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
   private summary(state: State): string {
     const m = this.m;
     const d = state.draft;
-    const label = (group: string, v: string): string => (v === 'unknown' ? m.t('referral.unknown') : m.t(`referral.options.${group}.${v}`));
+    const label = (group: string, v: string): string => (v === 'unknown' ? m.t('referral.unknown') : this.optionLabel(d.concernType, group, v));
     const lines = [
       m.t('referral.summary_title'),
       `- ${m.t('referral.fields.concern')}: ${label('concern', d.concernType)}`,
@@ -498,10 +513,12 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
     const where = [d.location.town, d.location.postcodeDistrict].filter(Boolean).join(', ') || d.location.detail || m.t('referral.unknown');
     lines.push(`- ${m.t('referral.fields.where')}: ${where}`);
     lines.push(`- ${m.t('referral.fields.when')}: ${label('when', d.when)}`);
-    if (d.indicators.length) lines.push(`- ${m.t('referral.fields.signs')}: ${d.indicators.map((i) => this.deps.domain.label(i.code)).join('; ')}`);
+    if (d.indicators.length) lines.push(`- ${m.t('referral.fields.signs')}: ${d.indicators.map((i) => this.deps.domain.label(i.code, d.concernType)).join('; ')}`);
     if (d.narrative) lines.push(`- ${m.t('referral.fields.story')}: "${d.narrative.length > 200 ? `${d.narrative.slice(0, 200)}…` : d.narrative}"`);
-    if (d.concernType !== 'self') lines.push(`- ${m.t('referral.fields.relationship')}: ${label('relationship', d.reporterRelationship)}`);
-    lines.push(`- ${m.t('referral.fields.knowledge')}: ${label('knowledge', d.knowledge)}`);
+    if (d.concernType !== 'self') {
+      lines.push(`- ${m.t('referral.fields.relationship')}: ${label('relationship', d.reporterRelationship)}`);
+      lines.push(`- ${m.t('referral.fields.knowledge')}: ${label('knowledge', d.knowledge)}`);
+    }
     lines.push(`- ${m.t('referral.fields.contact')}: ${state.contact ? m.t('referral.contact_given') : m.t('referral.contact_none')}`);
     return lines.join('\n');
   }

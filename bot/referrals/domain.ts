@@ -43,8 +43,9 @@ export class ReferralDomain {
     return extractEntities(text);
   }
 
-  label(code: string): string {
-    return this.indicators.byCode.get(code)?.label ?? code;
+  label(code: string, concern?: ConcernType): string {
+    const def = this.indicators.byCode.get(code);
+    return (concern === 'self' ? def?.label_self : undefined) ?? def?.label ?? code;
   }
 
   /** The indicators offered as buttons for a concern type, most important first. */

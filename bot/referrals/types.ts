@@ -105,6 +105,8 @@ export function emptyEntities(): Entities {
 export interface IndicatorDef {
   code: string;
   label: string;
+  /** The label for someone reporting about themselves, if it reads differently. */
+  label_self?: string;
   category: string;
   appliesTo: ConcernType[];
   weight: number;

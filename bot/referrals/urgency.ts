@@ -111,6 +111,8 @@ function zodProblems(error: z.ZodError, raw: unknown): string[] {
 const IndicatorSchema = z.strictObject({
   code: z.string().regex(SNAKE, `code ${SNAKE_MSG}`),
   label: z.string().trim().min(1, 'label is required').max(40, 'label must be 40 characters or fewer (it is shown on a button)'),
+  /** The button's words when someone reports about themselves ("Threats to me or my family"). */
+  label_self: z.string().trim().min(1).max(40, 'label_self must be 40 characters or fewer (it is shown on a button)').optional(),
   category: z.string().min(1),
   appliesTo: z.array(z.enum(CONCERN_TYPES)).min(1, 'appliesTo needs at least one concern type'),
   weight: z.number().int('weight must be a whole number').min(1, 'weight must be 1 to 10').max(10, 'weight must be 1 to 10'),
@@ -167,6 +169,7 @@ export function parseIndicators(raw: unknown, source = 'indicators.yml'): Indica
     const def: IndicatorDef = {
       code: ind.code,
       label: ind.label,
+      ...(ind.label_self !== undefined ? { label_self: ind.label_self } : {}),
       category: ind.category,
       appliesTo: [...ind.appliesTo],
       weight: ind.weight,

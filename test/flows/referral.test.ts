@@ -105,7 +105,7 @@ test('a self-referral from a young person: victim-focused, no relationship quest
   await c.say('my olders say i owe them money and i have to keep running for them');
   await c.pick(m().t('yes'));
   expect(c.text()).toContain(m().t('referral.intro_self'));
-  expect(c.text()).toContain(m().t('referral.ask.age_self'));
+  expect(c.text()).toContain(m().t('referral.ask_self.age'));
   await c.say("I'm 15");
   await toSummary(c);
   expect(c.text()).not.toContain(`${m().t('referral.fields.relationship')}:`);
@@ -113,6 +113,38 @@ test('a self-referral from a young person: victim-focused, no relationship quest
   const r = await referral(c.reference()!);
   expect(r).toMatchObject({ concernType: 'self', reporterRelationship: 'self', subject: { ageBand: '13_15' } });
   expect(r!.urgency).not.toBe('standard');
+});
+
+test('a self-referral speaks to the young person as "you", signs in the first person, and never asks how they know', async () => {
+  const c = convo();
+  const said: string[] = [];
+  const say = async (text: string) => said.push(...(await c.say(text)).map((r) => r.text ?? ''));
+  await say('report');
+  await say(m().t('referral.options.concern.self'));
+  await say('14');
+  expect(c.text()).toContain(m().t('referral.ask_self.residency'));
+  expect(c.options()).toEqual(expect.arrayContaining([m().t('referral.options_self.residency.lives_here'), m().t('referral.options_self.residency.visiting')]));
+  await say(m().t('referral.options_self.residency.visiting'));
+  expect(c.text()).toContain(m().t('referral.ask_self.homeArea'));
+  await say('Birmingham');
+  await say('skip'); // where
+  await say(m().t('referral.options.when.ongoing'));
+  expect(c.text()).toContain(m().t('referral.ask_self.signs'));
+  expect(c.options()).toContain('Threats to me or my family');
+  expect(c.options()).not.toContain('Threats to them or their family');
+  await say('Threats to me or my family');
+  await say(m().t('referral.signs_done'));
+  expect(c.text()).toContain(m().t('referral.ask_self.story'));
+  await toSummary(c);
+  said.push(c.text());
+  const all = said.join('\n');
+  expect(all).not.toContain(m().t('referral.ask.knowledge'));
+  expect(all).not.toMatch(/\bDoes you\b|\bthey come from\b|Roughly how old is you/);
+  expect(c.text()).toContain('Threats to me or my family');
+  expect(c.text()).not.toContain(`${m().t('referral.fields.knowledge')}:`);
+  await c.pick(m().t('referral.send'));
+  const r = await referral(c.reference()!);
+  expect(r).toMatchObject({ concernType: 'self', reporterRelationship: 'self', knowledge: 'saw', subject: { residency: 'visiting', homeArea: 'Birmingham' } });
 });
 
 test('back, start again and a correction from the summary', async () => {
