@@ -20,6 +20,7 @@ import {
   type Residency,
   type WhenCode,
 } from '../bot/referrals/types';
+import { markSensitiveInput } from '../bot/channels/botRunner';
 import type { Logger } from '../bot/util/logger';
 import type { Sealed } from '../bot/util/crypto';
 import { matchOption, normalise, normaliseWords, withOptions, type Option } from './choices';
@@ -348,6 +349,9 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
     const free = (): string => text.slice(0, MAX_FREE_TEXT);
     // Free text typed at a choice question is never thrown away: after one
     // retry it is kept in the reporter's words and the question is skipped.
+    // Whatever is typed at the contact question is never kept in words outside the sealed copy (a web chat
+    // transcript shows a placeholder), even when it turns out not to be contact details.
+    if (state.step === 'contactDetails') markSensitiveInput(dc.context);
     const { danger, by } = turnInfo(dc.context).safety;
     // A message caught by the danger phrases is not a name, a home town or
     // contact details (a classifier-only alarm may be a false one: keep the answer).

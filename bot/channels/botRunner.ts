@@ -4,6 +4,23 @@
 import crypto from 'node:crypto';
 import { ActivityTypes, BotAdapter, DeliveryModes, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
 
+/**
+ * Turn-state flag: the message just handled must not be kept in words (contact
+ * details the referral dialog sealed). A channel that stores a transcript keeps
+ * a placeholder instead of the text.
+ */
+const SENSITIVE_INPUT = Symbol.for('speaksafe.sensitiveInput');
+
+export function markSensitiveInput(context: TurnContext): void {
+  context.turnState.set(SENSITIVE_INPUT, true);
+}
+
+export interface TurnResult {
+  replies: Activity[];
+  /** True when the inbound message must not be stored in words (see markSensitiveInput). */
+  sensitiveInput: boolean;
+}
+
 class InProcessAdapter extends BotAdapter {
   async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
     // Only reached for activities sent outside expectReplies (none today).
@@ -20,10 +37,13 @@ class InProcessAdapter extends BotAdapter {
     const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'continueConversation' }, reference, true);
     await this.runMiddleware(new TurnContext(this, activity), logic);
   }
-  async turn(activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<Activity[]> {
+  async turn(activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<TurnResult> {
     const context = new TurnContext(this, activity);
     await this.runMiddleware(context, logic);
-    return (context.bufferedReplyActivities as Activity[]).filter((a) => a.type === ActivityTypes.Message);
+    return {
+      replies: (context.bufferedReplyActivities as Activity[]).filter((a) => a.type === ActivityTypes.Message),
+      sensitiveInput: context.turnState.get(SENSITIVE_INPUT) === true,
+    };
   }
 }
 
@@ -50,6 +70,11 @@ export class BotRunner {
 
   /** Run one activity through the bot; resolves with the bot's message replies. */
   async run(input: InboundMessage): Promise<Activity[]> {
+    return (await this.turn(input)).replies;
+  }
+
+  /** As run, and also says whether the inbound message must not be stored in words. */
+  async turn(input: InboundMessage): Promise<TurnResult> {
     const activity = {
       type: input.type ?? ActivityTypes.Message,
       id: crypto.randomUUID(),

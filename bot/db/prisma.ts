@@ -39,6 +39,8 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
       // WAL with synchronous=NORMAL: a committed transaction survives a process
       // crash (SIGKILL); only a power cut can lose the last commits.
       connection.pragma('synchronous = NORMAL');
+      // Deleted rows (pruned web chat transcripts, deleted bot state) are overwritten, not left in free pages.
+      connection.pragma('secure_delete = ON');
       return opened;
     },
     connectToShadowDb: () => factory.connectToShadowDb(),
@@ -80,6 +82,16 @@ export function outsideTransaction<T>(sqlite: BetterSqlite3.Database, fn: () => 
     };
     attempt();
   });
+}
+
+/**
+ * Moves the write-ahead log into the database file and empties it, so rows just deleted (which
+ * secure_delete overwrites in the file) leave no copy in the log either. Only SQLite has one.
+ */
+export async function forgetDeleted(db: Db): Promise<void> {
+  const sqlite = sqliteOf(db);
+  if (!sqlite) return;
+  await outsideTransaction(sqlite, () => sqlite.pragma('wal_checkpoint(TRUNCATE)'));
 }
 
 /** A timestamp in the text form Prisma writes to SQLite, for the direct-statement paths. */

@@ -3,7 +3,7 @@
 import type { Activity as DlActivity, DirectLine as DirectLineType } from 'botframework-directlinejs';
 import { channelsOf } from '../../bot/channels';
 import { TokenSigner } from '../../bot/channels/directLine/tokens';
-import { REFERENCE_RE, reporterAnswer, startChannelApp, waitUntil, type ChannelTestApp } from './helpers';
+import { databaseBytes, REFERENCE_RE, reporterAnswer, startChannelApp, waitUntil, type ChannelTestApp } from './helpers';
 
 // directlinejs needs these in Node, even with webSocket: false.
 (global as unknown as { WebSocket: unknown }).WebSocket = require('ws');
@@ -292,6 +292,48 @@ describe('isolation and errors', () => {
 
 });
 
+describe('contact details', () => {
+  it('are kept only sealed: the transcript shows a placeholder, and no trace is left in the database file', async () => {
+    const secret = 'jane.secret@example.org 07700 900123';
+    const { conversationId, token } = await generate();
+    const c = new Client(token);
+    let turn = await c.nextTurn();
+    await c.send(m().t('audience.neighbour_resident'));
+    turn = await c.nextTurn();
+    await c.send(m().t('menu.report'));
+    turn = await c.nextTurn();
+    const town = t.app.services.content.area.towns[0].name;
+    for (let i = 0; i < 30 && !turn.text.includes(m().t('referral.ask.contactDetails')); i++) {
+      if (turn.options.includes(m().t('referral.contact_yes'))) await c.send(m().t('referral.contact_yes'));
+      else {
+        const answer = reporterAnswer(m(), turn.text, turn.options, town);
+        await c.send('pick' in answer ? answer.pick : answer.say);
+      }
+      turn = await c.nextTurn();
+    }
+    expect(turn.text).toContain(m().t('referral.ask.contactDetails'));
+    await c.send(secret);
+    turn = await c.nextTurn();
+    expect(turn.text).toContain(m().t('referral.contact_saved'));
+    // What the client reads back is the placeholder, not the words.
+    const echoes = c.seen.filter((a) => a.from?.role === 'user').map((a) => (a as { text?: string }).text);
+    expect(echoes).toContain(m().t('referral.contact_echo'));
+    expect(echoes.join('\n')).not.toContain('jane.secret');
+    await c.send(m().t('referral.send'));
+    const reference = await waitUntil(() => REFERENCE_RE.exec(c.bot().map((a) => (a as { text?: string }).text ?? '').join('\n'))?.[0], 'the reference');
+    const stored = await t.app.services.db.referral.findUnique({ where: { reference }, include: { contact: true } });
+    expect(stored?.contact).toBeTruthy();
+    c.end();
+    await channelsOf(t.app.server).directLine.idle();
+    const inFile = () => databaseBytes(t.dbFile).includes(Buffer.from('jane.secret')) || databaseBytes(t.dbFile).includes(Buffer.from('900123'));
+    expect(inFile()).toBe(false);
+    // Nor after the transcript is pruned (deleted pages are overwritten, not left free).
+    await channelsOf(t.app.server).directLine.prune(new Date(Date.now() + 1000));
+    expect(await t.app.services.db.dlActivity.count({ where: { conversationId } })).toBe(0);
+    expect(inFile()).toBe(false);
+  });
+});
+
 describe('retention', () => {
   it('deletes idle conversations with their transcript and bot state', async () => {
     const { conversationId, token } = await generate();
@@ -299,8 +341,12 @@ describe('retention', () => {
     await c.nextTurn();
     await c.send(m().t('audience.young_person'));
     await c.nextTurn();
+    const words = `nobody-should-find-${conversationId.slice(0, 12)}`;
+    await c.send(words);
+    await c.nextTurn();
     c.end();
     await channelsOf(t.app.server).directLine.idle();
+    expect(databaseBytes(t.dbFile).includes(Buffer.from(words))).toBe(true);
     const keys = [`webchat/conversations/${conversationId}/`, `webchat/users/u_${conversationId}/`];
     expect(Object.keys(await t.app.services.storage.read(keys)).length).toBeGreaterThan(0);
     const pruned = await channelsOf(t.app.server).directLine.prune(new Date(Date.now() + 1000));
@@ -308,6 +354,8 @@ describe('retention', () => {
     expect(await t.app.services.db.dlConversation.findUnique({ where: { id: conversationId } })).toBeNull();
     expect(await t.app.services.db.dlActivity.count({ where: { conversationId } })).toBe(0);
     expect(await t.app.services.storage.read(keys)).toEqual({});
+    // Gone from the file too: deleted pages are overwritten, and the log they passed through is emptied.
+    expect(databaseBytes(t.dbFile).includes(Buffer.from(words))).toBe(false);
     const gone = await fetch(`${base}/conversations/${conversationId}/activities`, { headers: { Authorization: `Bearer ${token}` } });
     expect(gone.status).toBe(404);
   });

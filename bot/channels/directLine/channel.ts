@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import type * as restify from 'restify';
 import { z } from 'zod';
-import { isDatabaseUnavailable } from '../../db/prisma';
+import { forgetDeleted, isDatabaseUnavailable } from '../../db/prisma';
 import type { Services } from '../../services';
 import { KeyedLock } from '../../util/keyedLock';
 import { HashedRateLimit, noStore, sendError, sendJson, sourceAddress } from '../http';
@@ -299,7 +299,7 @@ export class DirectLineChannel {
     return this.locks.run(conversationId, async () => {
       let replies: Array<Partial<Activity>>;
       try {
-        replies = await this.services.runner.run({
+        const result = await this.services.runner.turn({
           channelId: CHANNEL_ID,
           conversationId,
           userId: webChatUserId(conversationId),
@@ -308,6 +308,12 @@ export class DirectLineChannel {
           locale: inbound.locale,
           attachments: inbound.attachments?.length ? inbound.attachments.map((a) => ({ contentType: a.contentType ?? 'application/octet-stream' })) : undefined,
         });
+        replies = result.replies;
+        // Contact details are kept only sealed: the transcript shows a placeholder, never the words.
+        if (result.sensitiveInput) {
+          echo.text = this.services.content.messages.t('referral.contact_echo');
+          delete echo.value;
+        }
       } catch (err) {
         this.services.logger.error({ err: (err as Error).message }, 'web chat turn failed');
         replies = [{ type: 'message', text: this.services.content.messages.t('error_safety') }];
@@ -365,6 +371,7 @@ export class DirectLineChannel {
       for (const id of ids) {
         await this.services.storage.deleteConversation(CHANNEL_ID, id, webChatUserId(id));
       }
+      if (ids.length) await forgetDeleted(this.services.db);
       return ids.length;
     } catch (err) {
       this.services.logger.warn({ err: (err as Error).message }, 'web chat prune failed');
