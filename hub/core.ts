@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type nunjucks from 'nunjucks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { resolveContentDir } from '../bot/content';
+import { sourceAddress } from '../bot/channels/http';
 import type { Services } from '../bot/services';
 import { AuditLogService } from './audit';
 import { Sessions } from './auth/sessions';
@@ -59,7 +60,8 @@ export class Hub {
   }
 
   sourceKey(req: HubRequest): string {
-    return crypto.createHash('sha256').update(String(req.socket?.remoteAddress ?? 'unknown')).digest('base64url').slice(0, 22);
+    // The real client behind a same-host reverse proxy, as the public endpoints count it (else everyone shares the proxy's limit).
+    return crypto.createHash('sha256').update(sourceAddress(req)).digest('base64url').slice(0, 22);
   }
 
   get db() {

@@ -276,21 +276,19 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
       }
       const username = (field(body, 'username') ?? '').slice(0, 100);
       const password = (field(body, 'password') ?? '').slice(0, 1000);
+      // Each attempt takes a point before it is checked (so simultaneous guesses can't all get through);
+      // a successful sign-in gives its point back.
       const source = hub.sourceKey(req);
-      const limit = await hub.loginLimiter.get(source);
-      if (limit && limit.remainingPoints <= 0) {
-        res.setHeader('Retry-After', String(Math.ceil(limit.msBeforeNext / 1000)));
+      try {
+        await hub.loginLimiter.consume(source);
+      } catch (e) {
+        if (!(e instanceof RateLimiterRes)) throw e;
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(e.msBeforeNext / 1000))));
         return renderLogin(req, res, 429, 'Too many failed sign-ins from your network. Wait a few minutes and try again.', username);
       }
       const result = await hub.users.signIn(username, password);
-      if (!result.ok) {
-        try {
-          await hub.loginLimiter.consume(source);
-        } catch (e) {
-          if (!(e instanceof RateLimiterRes)) throw e;
-        }
-        return renderLogin(req, res, 401, GENERIC_LOGIN_ERROR, username);
-      }
+      if (!result.ok) return renderLogin(req, res, 401, GENERIC_LOGIN_ERROR, username);
+      await hub.loginLimiter.reward(source, 1);
       // A fresh session on every sign-in; any earlier one in this browser ends.
       await hub.sessions.destroy(cookies[cookieName(SESSION_COOKIE, secure)]);
       const { cookieValue } = await hub.sessions.create(result.user.id);
@@ -801,7 +799,7 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
       return render(ctx.res, 'account.njk', 400, { title: 'Your account', nav: 'account', error: 'The two new passwords do not match.' }, ctx);
     }
     try {
-      await hub.users.changeOwnPassword(ctx.staff.user.id, field(body, 'current') ?? '', next);
+      await hub.users.changeOwnPassword(ctx.staff.user.id, field(body, 'current') ?? '', next, ctx.staff.session.id);
     } catch (e) {
       if (e instanceof UserError) return render(ctx.res, 'account.njk', 400, { title: 'Your account', nav: 'account', error: e.message }, ctx);
       throw e;

@@ -16,9 +16,9 @@ import type * as restify from 'restify';
 import type { Config } from '../config';
 import type { Logger } from '../util/logger';
 import type { Turnable } from './botRunner';
-import { isLoopbackAddress, isLoopbackUrl } from '../util/net';
+import { isLoopbackUrl } from '../util/net';
 import { CachingBotFrameworkAuthentication } from './cachedConnectors';
-import { HashedRateLimit, sourceAddress } from './http';
+import { HashedRateLimit, isLocalCaller, sourceAddress } from './http';
 
 export function createCloudAdapter(config: Config, logger: Logger, onError: (context: TurnContext, err: Error) => Promise<void>): CloudAdapter {
   const credentials = new ConfigurationServiceClientCredentialFactory({
@@ -85,7 +85,8 @@ export function registerBotFramework(server: restify.Server, deps: BotFrameworkD
     const bySource = config.azureAuth ? await sourceLimit.check(source) : await sourceLimit.take(source);
     if (!bySource.ok) return tooMany(res, bySource.retryAfterSeconds, 'Too many requests. Please slow down.');
     if (!config.azureAuth) {
-      const remote = !isLoopbackAddress(req.socket.remoteAddress);
+      // A same-host reverse proxy's requests come from loopback too: they count as remote.
+      const remote = !isLocalCaller(req);
       if (remote && !config.ALLOW_UNAUTHENTICATED_REMOTE) {
         return reject(res, 403, 'This endpoint serves local callers only until Azure Bot credentials are configured.');
       }

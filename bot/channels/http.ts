@@ -3,6 +3,7 @@
 import type * as restify from 'restify';
 import { LRUCache } from 'lru-cache';
 import { keyedHash } from '../util/crypto';
+import type { IncomingMessage } from 'node:http';
 import { isLoopbackAddress } from '../util/net';
 
 export function noStore(res: restify.Response): void {
@@ -23,7 +24,7 @@ export function sendError(res: restify.Response, status: number, code: string, m
   sendJson(res, status, { error: { code, message } }, headers);
 }
 
-export function header(req: restify.Request, name: string): string | undefined {
+export function header(req: Pick<IncomingMessage, 'headers'>, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -34,7 +35,7 @@ export function header(req: restify.Request, name: string): string | undefined {
  * the right-most one, which the proxy wrote itself. A remote peer's
  * X-Forwarded-For is never trusted.
  */
-export function sourceAddress(req: restify.Request): string {
+export function sourceAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>): string {
   const peer = req.socket?.remoteAddress ?? 'unknown';
   if (isLoopbackAddress(peer)) {
     const forwarded = header(req, 'x-forwarded-for');
@@ -46,6 +47,16 @@ export function sourceAddress(req: restify.Request): string {
     if (last && last.length <= 64) return last;
   }
   return peer;
+}
+
+/**
+ * True only for a caller on this machine: a loopback peer that is not a reverse proxy on the same host
+ * forwarding someone else (any Forwarded or X-Real-IP header, or an X-Forwarded-For naming another address).
+ */
+export function isLocalCaller(req: Pick<IncomingMessage, 'headers' | 'socket'>): boolean {
+  if (!isLoopbackAddress(req.socket?.remoteAddress)) return false;
+  if (header(req, 'forwarded') !== undefined || header(req, 'x-real-ip') !== undefined) return false;
+  return header(req, 'x-forwarded-for') === undefined || isLoopbackAddress(sourceAddress(req));
 }
 
 /** One key's fixed window: requests counted since `resetAt - 60 s`. */

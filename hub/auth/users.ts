@@ -96,45 +96,66 @@ export class StaffUsers {
       await this.audit.record({ type: 'system', id: null }, { action: 'login.failed', detail: { reason: 'unknown_user' } });
       return { ok: false, reason: 'unknown' };
     }
-    const passwordOk = await verifyPassword(user.passwordHash, password);
-    const actor: Actor = { type: 'staff', id: user.id };
-    const target = `user:${user.id}`;
-    if (user.disabledAt) {
-      await this.audit.record(actor, { action: 'login.failed', target, detail: { reason: 'disabled' } });
-      return { ok: false, reason: 'disabled' };
-    }
-    if (user.lockedUntil && user.lockedUntil > now) {
-      await this.audit.record(actor, { action: 'login.failed', target, detail: { reason: 'locked' } });
-      return { ok: false, reason: 'locked' };
-    }
-    if (!passwordOk) {
-      return this.audit.transaction(async (tx) => {
-        const updated = await tx.staffUser.update({
-          where: { id: user.id },
-          data: { failedLogins: { increment: 1 } },
-          select: { failedLogins: true },
-        });
-        const lockedNow = updated.failedLogins >= LOCKOUT_THRESHOLD;
-        await appendAudit(tx, actor, { action: 'login.failed', target, detail: { reason: 'bad_password', failedLogins: updated.failedLogins } });
-        if (lockedNow) {
-          await tx.staffUser.update({
-            where: { id: user.id },
-            data: { failedLogins: 0, lockedUntil: new Date(now.getTime() + LOCKOUT_MINUTES * 60_000) },
-          });
-          await appendAudit(tx, { type: 'system', id: null }, { action: 'user.locked', target, detail: { minutes: LOCKOUT_MINUTES } });
-        }
-        return { ok: false as const, reason: 'bad_password' as const, lockedNow };
-      });
-    }
+    const attempt = await this.passwordAttempt(user, password, 'login.failed', now);
+    if (!attempt.ok) return attempt;
     const fresh = await this.audit.transaction(async (tx) => {
       const u = await tx.staffUser.update({
         where: { id: user.id },
         data: { failedLogins: 0, lockedUntil: null, lastLoginAt: now },
       });
-      await appendAudit(tx, actor, { action: 'login.succeeded', target });
+      await appendAudit(tx, { type: 'staff', id: user.id }, { action: 'login.succeeded', target: `user:${user.id}` });
       return u;
     });
     return { ok: true, user: fresh };
+  }
+
+  /**
+   * One guess at an account's password, counted BEFORE the (slow) check in one atomic
+   * statement: guesses sent at the same moment cannot all be checked before the count
+   * catches up. At LOCKOUT_THRESHOLD failures the account locks for LOCKOUT_MINUTES;
+   * while it is locked (or disabled) no guess is judged, right or wrong.
+   */
+  private async passwordAttempt(
+    user: StaffUser,
+    password: string,
+    failedAction: 'login.failed' | 'password_change.failed',
+    now: Date,
+  ): Promise<{ ok: true } | { ok: false; reason: 'disabled' | 'locked' | 'bad_password'; lockedNow?: boolean }> {
+    const actor: Actor = { type: 'staff', id: user.id };
+    const target = `user:${user.id}`;
+    const counted = await this.db.staffUser.updateMany({
+      where: { id: user.id, disabledAt: null, failedLogins: { lt: LOCKOUT_THRESHOLD }, OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }] },
+      data: { failedLogins: { increment: 1 } },
+    });
+    const passwordOk = await verifyPassword(user.passwordHash, password);
+    if (user.disabledAt) {
+      await this.audit.record(actor, { action: failedAction, target, detail: { reason: 'disabled' } });
+      return { ok: false, reason: 'disabled' };
+    }
+    if (counted.count === 0) {
+      await this.audit.record(actor, { action: failedAction, target, detail: { reason: 'locked' } });
+      return { ok: false, reason: 'locked' };
+    }
+    if (passwordOk) {
+      // Give back this attempt (the caller resets the count on a sign-in).
+      await this.db.staffUser.updateMany({ where: { id: user.id, failedLogins: { gt: 0 } }, data: { failedLogins: { decrement: 1 } } });
+      return { ok: true };
+    }
+    return this.audit.transaction(async (tx) => {
+      const { failedLogins } = await tx.staffUser.findUniqueOrThrow({ where: { id: user.id }, select: { failedLogins: true } });
+      await appendAudit(tx, actor, { action: failedAction, target, detail: { reason: 'bad_password', failedLogins } });
+      // Only one of several simultaneous failures locks the account (the one that finds it unlocked).
+      const locked = await tx.staffUser.updateMany({
+        where: { id: user.id, failedLogins: { gte: LOCKOUT_THRESHOLD } },
+        data: { failedLogins: 0, lockedUntil: new Date(now.getTime() + LOCKOUT_MINUTES * 60_000) },
+      });
+      if (locked.count > 0) {
+        // A locked account's sessions end: whoever is guessing may be holding one.
+        await tx.staffSession.deleteMany({ where: { userId: user.id } });
+        await appendAudit(tx, { type: 'system', id: null }, { action: 'user.locked', target, detail: { minutes: LOCKOUT_MINUTES } });
+      }
+      return { ok: false as const, reason: 'bad_password' as const, lockedNow: locked.count > 0 };
+    });
   }
 
   async setDisabled(idOrUsername: string, disabled: boolean, actor: Actor): Promise<PublicUser> {
@@ -179,17 +200,22 @@ export class StaffUsers {
     });
   }
 
-  /** A signed-in user changes their own password (needs the current one). */
-  async changeOwnPassword(userId: string, current: string, next: string): Promise<void> {
+  /**
+   * A signed-in user changes their own password (needs the current one). A wrong current
+   * password counts as a failed sign-in (audited, and it locks the account at the threshold);
+   * a change ends every other session of the account.
+   */
+  async changeOwnPassword(userId: string, current: string, next: string, keepSessionId?: string, now = new Date()): Promise<void> {
     const user = await this.db.staffUser.findUnique({ where: { id: userId } });
-    if (!user || !(await verifyPassword(user.passwordHash, current))) {
-      throw new UserError('Your current password was not recognised.', 'invalid');
-    }
+    if (!user) throw new UserError('Your current password was not recognised.', 'invalid');
+    const attempt = await this.passwordAttempt(user, current, 'password_change.failed', now);
+    if (!attempt.ok) throw new UserError('Your current password was not recognised.', 'invalid');
     const problem = passwordProblem(next, user.username);
     if (problem) throw new UserError(problem, 'invalid');
     const passwordHash = await hashPassword(next);
     await this.audit.transaction(async (tx) => {
-      await tx.staffUser.update({ where: { id: userId }, data: { passwordHash } });
+      await tx.staffUser.update({ where: { id: userId }, data: { passwordHash, failedLogins: 0 } });
+      await tx.staffSession.deleteMany({ where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
       await appendAudit(tx, { type: 'staff', id: userId }, { action: 'user.password_change', target: `user:${userId}` });
     });
   }

@@ -61,6 +61,21 @@ test('without Azure credentials a reply can never be sent to a caller-chosen hos
   expect(missing.status).toBe(400);
 });
 
+test('without Azure credentials, a request forwarded by a reverse proxy on this host is a remote caller: refused', async () => {
+  const json = { 'content-type': 'application/json' };
+  const proxied: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.5' }, { forwarded: 'for=203.0.113.5' }, { 'x-real-ip': '203.0.113.5' }];
+  for (const forwarded of proxied) {
+    const res = await post(activity('hi', { conversation: { id: 'conv-http-proxy' } }), { ...json, ...forwarded });
+    expect({ forwarded, status: res.status }).toEqual({ forwarded, status: 403 });
+  }
+  // Nor may it make the bot post to a local port.
+  const push = await post(activity('hi', { deliveryMode: 'normal', serviceUrl: 'http://127.0.0.1:4999/internal' }), { ...json, 'x-forwarded-for': '203.0.113.5' });
+  expect(push.status).toBe(403);
+  // A local tool going through the same proxy from this machine is still local.
+  const local = await post(activity('hi', { conversation: { id: 'conv-http-proxy-local' } }), { ...json, 'x-forwarded-for': '127.0.0.1' });
+  expect(local.status).toBe(200);
+});
+
 test('loopback detection used by the guard', () => {
   expect(isLoopbackAddress('127.0.0.1')).toBe(true);
   expect(isLoopbackAddress('::ffff:127.0.0.1')).toBe(true);

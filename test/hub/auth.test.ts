@@ -266,3 +266,80 @@ describe('served over HTTPS', () => {
     }
   });
 });
+
+describe('guessing passwords', () => {
+  /** A sign-in form, loaded and ready to post from a given network source (as a reverse proxy on the host reports it). */
+  async function signInForm(source: string, username: string, password: string): Promise<() => Promise<number>> {
+    const c = new Client(t.url);
+    await c.get('/hub/login');
+    const form = { _csrf: c.csrf(), username, password };
+    return async () => (await c.request('POST', '/hub/login', { form, headers: { 'x-forwarded-for': source } })).status;
+  }
+  const signInFrom = async (source: string, username: string, password: string): Promise<number> => (await signInForm(source, username, password))();
+  /** Posts every form at the same moment. */
+  const allAtOnce = async (forms: Array<Promise<() => Promise<number>>>): Promise<number[]> => Promise.all((await Promise.all(forms)).map((post) => post()));
+
+  test(`guesses sent at the same moment: at most ${LOCKOUT_THRESHOLD} are checked, then the account is locked`, async () => {
+    const id = await createStaff(t, 'rita', 'triager');
+    const guesses = Array.from({ length: 24 }, (_, i) => signInForm(`198.51.100.${i + 1}`, 'rita', `wrong guess ${i}`));
+    // The right password arrives among them: it must not get in once the guesses have used up the account's allowance.
+    const statuses = await allAtOnce([...guesses, signInForm('198.51.100.99', 'rita', PASSWORD)]);
+    const audit = await t.services.db.auditLog.findMany({ where: { target: `user:${id}`, action: 'login.failed' } });
+    const judged = audit.filter((a) => JSON.parse(String(a.detail ?? '{}')).reason === 'bad_password');
+    expect(judged.length).toBeLessThanOrEqual(LOCKOUT_THRESHOLD);
+    const user = await t.services.db.staffUser.findUniqueOrThrow({ where: { id } });
+    if (statuses[statuses.length - 1] === 303) {
+      // The right password was one of the first five checked: fine, the guessers got no more than five.
+      expect(judged.length).toBeLessThan(LOCKOUT_THRESHOLD);
+    } else {
+      expect(user.lockedUntil!.getTime()).toBeGreaterThan(Date.now());
+    }
+  });
+
+  test('the per-network limit counts attempts sent at the same moment', async () => {
+    const statuses = await allAtOnce(Array.from({ length: 45 }, (_, i) => signInForm('203.0.113.50', `nobody-${i}`, 'not the password at all')));
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(30);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(15);
+  });
+
+  test('behind a reverse proxy on the host, one network using up its limit does not lock out another', async () => {
+    await createStaff(t, 'pat', 'triager');
+    for (let i = 0; i < 31; i++) await signInFrom('203.0.113.9', `made-up-${i}`, 'not the password at all');
+    expect(await signInFrom('203.0.113.9', 'pat', PASSWORD)).toBe(429);
+    expect(await signInFrom('198.51.100.7', 'pat', PASSWORD)).toBe(303);
+  });
+});
+
+describe('changing your own password', () => {
+  test('a wrong current password counts as a failed sign-in: audited, and the account locks with its sessions', async () => {
+    const id = await createStaff(t, 'quinn', 'triager');
+    const c = new Client(t.url);
+    await c.login('quinn');
+    for (let i = 0; i < LOCKOUT_THRESHOLD; i++) {
+      await c.get('/hub/account');
+      const res = await c.post('/hub/account/password', { current: `guess ${i}`, password: 'A-New-Long-Passphrase-1', confirm: 'A-New-Long-Passphrase-1' });
+      if (i < LOCKOUT_THRESHOLD - 1) expect(res.status).toBe(400);
+    }
+    const user = await t.services.db.staffUser.findUniqueOrThrow({ where: { id } });
+    expect(user.lockedUntil!.getTime()).toBeGreaterThan(Date.now());
+    expect(await t.services.db.staffSession.count({ where: { userId: id } })).toBe(0);
+    const actions = (await t.services.db.auditLog.findMany({ where: { target: `user:${id}` } })).map((a) => a.action);
+    expect(actions.filter((a) => a === 'password_change.failed')).toHaveLength(LOCKOUT_THRESHOLD);
+    expect(actions).toContain('user.locked');
+    expect((await c.get('/hub/queue')).status).toBe(303);
+  });
+
+  test('a new password ends every other session of the account, and keeps this one', async () => {
+    await createStaff(t, 'remy', 'triager');
+    const mine = new Client(t.url);
+    const other = new Client(t.url);
+    await mine.login('remy');
+    await other.login('remy');
+    expect((await other.get('/hub/queue')).status).toBe(200);
+    await mine.get('/hub/account');
+    const res = await mine.post('/hub/account/password', { current: PASSWORD, password: 'A-New-Long-Passphrase-2', confirm: 'A-New-Long-Passphrase-2' });
+    expect(res.status).toBe(303);
+    expect((await mine.get('/hub/queue')).status).toBe(200);
+    expect((await other.get('/hub/queue')).status).toBe(303);
+  });
+});
