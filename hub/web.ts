@@ -657,7 +657,9 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
   const showAudit = async (ctx: WebCtx, status: number, verify?: Awaited<ReturnType<Hub['audit']['verify']>>): Promise<void> => {
     const q = queryOf(ctx.req);
     const before = field(q, 'before');
-    const rows = await hub.audit.list({ before: before && /^\d+$/.test(before) ? Number(before) : undefined, limit: 100 });
+    // A sequence number is a 32-bit integer: anything else starts from the newest entry.
+    const beforeSeq = before && /^\d{1,10}$/.test(before) && Number(before) <= 2_147_483_647 ? Number(before) : undefined;
+    const rows = await hub.audit.list({ before: beforeSeq, limit: 100 });
     const names = await actorNames(rows.map((r) => (r.actorType === 'token' && r.actorId ? `token:${r.actorId}` : r.actorId)));
     render(ctx.res, 'audit.njk', status, {
       title: 'Audit log',

@@ -38,6 +38,7 @@ export interface SmsSender {
 export const STOP_WORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'END']);
 export const START_WORDS = new Set(['START', 'UNSTOP']);
 export const HELP_WORDS = new Set(['HELP']);
+const MESSAGE_SID = /^(SM|MM)[0-9a-f]{32}$/;
 
 /** A keyword message: one word, any case, surrounding punctuation ignored. */
 export function keywordOf(body: string): string {
@@ -166,8 +167,11 @@ export class SmsChannel {
     const from = first(params.From)?.trim();
     if (!from) return sendError(res, 400, 'BadArgument', 'No sender.');
     const id = keyedHash(this.services.secrets.identityHashSecret, SMS_CHANNEL_ID, normaliseNumber(from));
-    const messageSid = first(params.MessageSid) ?? first(params.SmsSid);
-    if (messageSid && !this.recent.add(messageSid)) return this.twiml(res, []);
+    // Twilio names every message "SM" or "MM" and 32 hex digits. Checking the form also stops a replay that
+    // shifts characters between neighbouring fields (the signature, over the joined fields, stays valid).
+    const messageSid = first(params.MessageSid);
+    if (!messageSid || !MESSAGE_SID.test(messageSid)) return sendError(res, 400, 'BadArgument', 'MessageSid is missing or not a Twilio message id.');
+    if (!this.recent.add(messageSid)) return this.twiml(res, []);
     if (!(await this.senderLimit.take(id)).ok) {
       logger.warn({ channel: 'sms' }, 'sms sender over rate limit');
       return this.twiml(res, []);

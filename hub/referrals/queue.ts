@@ -1,5 +1,6 @@
 // The triage queue: filters, ordering (most urgent first, then longest
 // waiting), keyset pagination and overdue markers.
+import { z } from 'zod';
 import type { Prisma } from '@prisma/client';
 import type { Config } from '../../bot/config';
 import type { Db } from '../../bot/db/prisma';
@@ -147,13 +148,25 @@ export function encodeCursor(row: { urgencyRank: number; createdAt: Date; id: st
   return Buffer.from(JSON.stringify({ r: row.urgencyRank, t: row.createdAt.toISOString(), i: row.id })).toString('base64url');
 }
 
+/** What encodeCursor writes, and nothing else: a crafted cursor is a 400, never a database error. */
+const CursorSchema = z.strictObject({
+  r: z.number().int().min(0).max(99),
+  t: z.iso.datetime().refine((t) => {
+    const year = new Date(t).getUTCFullYear();
+    return year >= 2000 && year <= 9999;
+  }),
+  i: z.string().min(1).max(64),
+});
+
 export function decodeCursor(cursor: string | undefined): CursorKey | undefined {
   if (!cursor) return undefined;
-  try {
-    const k = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorKey;
-    if (typeof k.r === 'number' && typeof k.t === 'string' && typeof k.i === 'string' && !Number.isNaN(Date.parse(k.t))) return k;
-  } catch {
-    /* fall through */
+  if (cursor.length <= 400) {
+    try {
+      const parsed = CursorSchema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+      if (parsed.success) return parsed.data;
+    } catch {
+      /* fall through */
+    }
   }
   throw new FilterError('cursor is not valid');
 }

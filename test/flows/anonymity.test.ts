@@ -7,7 +7,8 @@ import { REFERENCE_RE } from '../helpers/conversation';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startApp();
+  // The caller comes through a reverse proxy (X-Forwarded-For): remote, so allowed explicitly here.
+  t = await startApp({ ALLOW_UNAUTHENTICATED_REMOTE: 'true' });
 });
 afterAll(async () => t?.close());
 

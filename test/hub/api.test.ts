@@ -150,6 +150,18 @@ describe('referrals', () => {
     expect(high.json.items.length).toBe(2);
     expect((await api('GET', '/referrals?status=nonsense', readOnly)).status).toBe(400);
     expect((await api('GET', '/referrals?cursor=garbage', readOnly)).status).toBe(400);
+    // Crafted cursors (valid JSON, impossible values) are 400 too, never a database error.
+    const crafted = (k: unknown) => Buffer.from(JSON.stringify(k)).toString('base64url');
+    for (const k of [
+      { r: 1e300, t: '2020-01-01T00:00:00.000Z', i: 'x' },
+      { r: 1, t: '+275760-09-13T00:00:00.000Z', i: 'x' },
+      { r: 1.5, t: '2020-01-01T00:00:00.000Z', i: 'x' },
+      { r: 1, t: '2020-01-01T00:00:00.000Z', i: 'x'.repeat(5000) },
+      { r: 1, t: '2020-01-01T00:00:00.000Z', i: { $gt: '' } },
+    ]) {
+      const res = await api('GET', `/referrals?cursor=${crafted(k)}`, readOnly);
+      expect({ k: JSON.stringify(k).slice(0, 60), status: res.status }).toEqual({ k: JSON.stringify(k).slice(0, 60), status: 400 });
+    }
   });
 
   test('transitions follow the workflow, with version checks', async () => {

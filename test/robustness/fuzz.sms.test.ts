@@ -110,7 +110,7 @@ test('raw bytes and wrong content types, signed or not: never 5xx', async () => 
 
 describe('hand-picked', () => {
   test('invalid UTF-8 and percent-encoding in a signed body: TwiML, not an error', async () => {
-    const form = Buffer.concat([Buffer.from('From=%2B447700900555&Body='), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('%E0%A4%A&MessageSid=SMbad1')]);
+    const form = Buffer.concat([Buffer.from('From=%2B447700900555&Body='), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from(`%E0%A4%A&MessageSid=SM${'fe'.repeat(16)}`)]);
     const params = Object.fromEntries(new URLSearchParams(form.toString('utf8')));
     const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, SMS_URL, params);
     const res = await rawSms(form, { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature });
@@ -123,6 +123,20 @@ describe('hand-picked', () => {
     expect((await rawSms(big, { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(413);
     expect((await rawSms('--b\r\n\r\n--b--', { 'content-type': 'multipart/form-data; boundary=b' })).status).toBe(415);
     expect((await rawSms('x', { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' })).status).toBe(415);
+  });
+
+  test('a MessageSid that is missing or not a Twilio message id: 400 (a replay shifting characters between fields stays a replay)', async () => {
+    const params = twilioParams(sender(), 'hello');
+    const first = await postSms(t.url, params);
+    expect(first.messages.length).toBeGreaterThan(0);
+    // Fold the next field (NumMedia) into MessageSid's value: the sorted, joined fields, and so the signature, are unchanged.
+    const { NumMedia, ...rest } = params;
+    const shifted = { ...rest, MessageSid: `${params.MessageSid}NumMedia${NumMedia}` };
+    expect(twilio.getExpectedTwilioSignature(AUTH_TOKEN, SMS_URL, shifted)).toBe(twilio.getExpectedTwilioSignature(AUTH_TOKEN, SMS_URL, params));
+    expect((await postSms(t.url, shifted)).status).toBe(400);
+    const { MessageSid: _dropped, ...noSid } = twilioParams(sender(), 'hello');
+    expect((await postSms(t.url, noSid)).status).toBe(400);
+    expect((await postSms(t.url, { ...twilioParams(sender(), 'hello'), MessageSid: 'SMnot-hex' })).status).toBe(400);
   });
 
   test('fields named like Object.prototype members are fields like any other', async () => {
