@@ -7,7 +7,7 @@ import type { DialogState } from 'botbuilder-dialogs';
 import type { Content } from './content';
 import type { NluResult, NluService } from './nlu/nlu';
 import { detectDanger, type DangerRules } from './safety/danger';
-import type { Logger } from './util/logger';
+import { loggableError, type Logger } from './util/logger';
 import { KeyedLock } from './util/keyedLock';
 import { loadTogether } from './storage/botStates';
 import type { MainDialog } from '../dialogs/mainDialog';
@@ -52,7 +52,7 @@ export async function analyseTurn(context: TurnContext, deps: AnalyseDeps): Prom
     const command = deps.content.commands.get(text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, '').replace(/\s+/g, ' ').trim());
     nlu = command ? { intent: command, score: 1 } : text ? await deps.nlu.classify(text, deps.content.locale) : null;
   } catch (err) {
-    deps.logger.warn({ err: (err as Error).message }, 'nlu failed; rules alone decide');
+    deps.logger.warn({ err: loggableError(err) }, 'nlu failed; rules alone decide');
   }
   const safety = await detectDanger(text, nlu && !pressedButton ? { classify: async () => nlu! } : null, deps.dangerRules, deps.content.locale);
   setTurnInfo(context, { text, nlu, safety: { danger: safety.danger, by: safety.by, rule: safety.rule, ...(safety.category ? { category: safety.category } : {}) } });
@@ -81,7 +81,7 @@ export class TurnAnalyser implements Middleware {
       try {
         lastOffered = await this.offered.get(context, []);
       } catch (err) {
-        this.deps.logger.warn({ err: (err as Error).message }, 'offered buttons unavailable; analysing without them');
+        this.deps.logger.warn({ err: loggableError(err) }, 'offered buttons unavailable; analysing without them');
       }
       await analyseTurn(context, { ...this.deps, offered: lastOffered });
     }
@@ -161,7 +161,7 @@ export class SpeakSafeBot {
         // Both in the same group commit (bot/db/groupCommit.ts on SQLite).
         await Promise.all([this.deps.conversationState.saveChanges(context), this.deps.userState.saveChanges(context)]);
       } catch (err) {
-        this.deps.logger.error({ err: (err as Error).message }, 'turn failed');
+        this.deps.logger.error({ err: loggableError(err) }, 'turn failed');
         await sendSafetyFallback(context, this.deps.content);
       }
     });

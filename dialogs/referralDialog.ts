@@ -21,7 +21,7 @@ import {
   type WhenCode,
 } from '../bot/referrals/types';
 import { markSensitiveInput } from '../bot/channels/botRunner';
-import type { Logger } from '../bot/util/logger';
+import { loggableError, type Logger } from '../bot/util/logger';
 import type { Sealed } from '../bot/util/crypto';
 import { matchOption, normalise, normaliseWords, withOptions, type Option } from './choices';
 import { sendDangerGuidance } from './safety';
@@ -556,7 +556,7 @@ export class ReferralDialog extends Dialog<{ concern?: ConcernType }> {
       }));
     } catch (err) {
       // Nothing was stored, so no reference is given; the draft stays for a retry.
-      this.deps.logger.error({ err: (err as Error).message }, 'referral commit failed');
+      this.deps.logger.error({ err: loggableError(err) }, 'referral commit failed');
       await ctx.sendActivity(withOptions(this.m.t('referral.save_failed'), this.options(state)));
       return false;
     }

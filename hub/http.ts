@@ -193,19 +193,4 @@ export function toQueryString(params: Record<string, string | undefined>): strin
   return s ? `?${s}` : '';
 }
 
-/**
- * What may be logged about an error: its class, code and, for our own errors,
- * the message. Prisma validation messages can echo query values (staff notes,
- * reporter text), so their messages are never logged.
- */
-export function loggableError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { type: typeof err };
-  const code = (err as { code?: unknown }).code;
-  const isPrisma = err.constructor?.name?.startsWith('Prisma') ?? false;
-  return {
-    name: err.name,
-    ...(typeof code === 'string' ? { code } : {}),
-    ...(isPrisma ? {} : { message: err.message.slice(0, 300) }),
-    stack: err.stack?.split('\n').slice(1, 6).join('\n'),
-  };
-}
+export { loggableError } from '../bot/util/logger';

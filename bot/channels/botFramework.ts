@@ -14,7 +14,7 @@ import {
 } from 'botbuilder';
 import type * as restify from 'restify';
 import type { Config } from '../config';
-import type { Logger } from '../util/logger';
+import { loggableError, type Logger } from '../util/logger';
 import type { Turnable } from './botRunner';
 import { isLoopbackUrl } from '../util/net';
 import { CachingBotFrameworkAuthentication } from './cachedConnectors';
@@ -105,7 +105,7 @@ export function registerBotFramework(server: restify.Server, deps: BotFrameworkD
     try {
       await adapter.process(req, res, (context) => bot.run(context));
     } catch (err) {
-      deps.logger.warn({ err: (err as Error).message }, '/api/messages rejected');
+      deps.logger.warn({ err: loggableError(err) }, '/api/messages rejected');
       if (!res.headersSent) reject(res, 400, 'The activity could not be processed.');
     }
     // With Azure credentials, a refused caller (bad or missing token; a forged

@@ -26,6 +26,7 @@ import { keyedHash } from '../util/crypto';
 import { HashedRateLimit, header, noStore, sendError, sourceAddress } from './http';
 import { renderReplies, type SmsRenderOptions } from './render';
 import { messagingTwiml } from './twiml';
+import { loggableError } from '../util/logger';
 
 export const SMS_PATH = '/api/sms';
 export const SMS_CHANNEL_ID = 'sms';
@@ -137,7 +138,7 @@ export class SmsChannel {
       try {
         await this.handle(req, res);
       } catch (err) {
-        this.services.logger.error({ err: (err as Error).message }, 'sms webhook failed');
+        this.services.logger.error({ err: loggableError(err) }, 'sms webhook failed');
         if (!res.headersSent) this.twiml(res, this.render(await this.fallback(req)));
       }
     });
@@ -263,7 +264,7 @@ export class SmsChannel {
     try {
       return await this.services.runner.run({ channelId: SMS_CHANNEL_ID, conversationId: id, userId: id, text });
     } catch (err) {
-      this.services.logger.error({ err: (err as Error).message }, 'sms turn failed');
+      this.services.logger.error({ err: loggableError(err) }, 'sms turn failed');
       return [{ type: 'message', text: this.services.content.messages.t('error_safety') }];
     }
   }

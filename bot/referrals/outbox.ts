@@ -4,7 +4,7 @@
 // answers 2xx. Each row is claimed with a lease, so two instances don't both
 // send it, and carries an Idempotency-Key for receivers that dedupe.
 import type { Db } from '../db/prisma';
-import type { Logger } from '../util/logger';
+import { loggableError, type Logger } from '../util/logger';
 
 export interface OutboxOptions {
   webhookUrl?: string;
@@ -44,7 +44,7 @@ export class OutboxWorker {
     if (!this.options.webhookUrl || this.timer) return;
     this.stopped = false;
     const loop = async (): Promise<void> => {
-      await this.drain().catch((err) => this.logger.warn({ err: (err as Error).message }, 'outbox tick failed'));
+      await this.drain().catch((err) => this.logger.warn({ err: loggableError(err) }, 'outbox tick failed'));
       if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs);
     };
     this.timer = setTimeout(loop, 0);

@@ -23,6 +23,7 @@ import { HashedRateLimit, noStore, sendError, sendJson, sourceAddress } from '..
 import { renderReplies } from '../render';
 import { createDirectLineStore, type DirectLineStore, type StoredActivity } from './store';
 import { bearerToken, TokenSigner, type TokenClaims } from './tokens';
+import { loggableError } from '../../util/logger';
 
 export const DIRECT_LINE_BASE = '/v3/directline';
 const CHANNEL_ID = 'webchat';
@@ -102,11 +103,11 @@ export class DirectLineChannel {
         } catch (err) {
           if (isDatabaseUnavailable(err)) {
             // Locked or unreachable database: say so, and when to retry (Web Chat shows "send failed").
-            this.services.logger.warn({ err: (err as Error).message, route: name }, 'direct line request refused: database unavailable');
+            this.services.logger.warn({ err: loggableError(err), route: name }, 'direct line request refused: database unavailable');
             if (!res.headersSent) sendError(res, 503, 'ServiceUnavailable', 'The service is busy. Please try again in a moment.', { 'Retry-After': '5' });
             return;
           }
-          this.services.logger.error({ err: (err as Error).message, route: name }, 'direct line request failed');
+          this.services.logger.error({ err: loggableError(err), route: name }, 'direct line request failed');
           if (!res.headersSent) sendError(res, 500, 'ServiceError', 'Something went wrong. Please try again.');
         }
       };
@@ -315,7 +316,7 @@ export class DirectLineChannel {
           delete echo.value;
         }
       } catch (err) {
-        this.services.logger.error({ err: (err as Error).message }, 'web chat turn failed');
+        this.services.logger.error({ err: loggableError(err) }, 'web chat turn failed');
         replies = [{ type: 'message', text: this.services.content.messages.t('error_safety') }];
       }
       const rendered = renderReplies('webchat', replies, { conversationId });
@@ -339,7 +340,7 @@ export class DirectLineChannel {
           userId,
         });
       } catch (err) {
-        this.services.logger.error({ err: (err as Error).message }, 'web chat welcome failed');
+        this.services.logger.error({ err: loggableError(err) }, 'web chat welcome failed');
         replies = [{ type: 'message', text: this.services.content.messages.t('error_safety') }];
       }
       await this.appendSafely(conversationId, renderReplies('webchat', replies, { conversationId }));
@@ -351,7 +352,7 @@ export class DirectLineChannel {
       await this.store.append(conversationId, activities);
     } catch (err) {
       // The conversation may have been pruned meanwhile; nothing else to do.
-      this.services.logger.warn({ err: (err as Error).message }, 'web chat replies not stored');
+      this.services.logger.warn({ err: loggableError(err) }, 'web chat replies not stored');
     }
   }
 
@@ -374,7 +375,7 @@ export class DirectLineChannel {
       if (ids.length) await forgetDeleted(this.services.db);
       return ids.length;
     } catch (err) {
-      this.services.logger.warn({ err: (err as Error).message }, 'web chat prune failed');
+      this.services.logger.warn({ err: loggableError(err) }, 'web chat prune failed');
       return 0;
     }
   }
