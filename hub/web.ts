@@ -26,6 +26,7 @@ import {
   QUEUE_PAGE_SIZE,
   ROLES,
   SCOPES,
+  SESSION_IDLE_MINUTES,
   SOURCE_EVALUATIONS,
   type Role,
 } from './constants';
@@ -110,6 +111,20 @@ const DONE_MESSAGES: Record<string, string> = {
   'password-changed': 'Your password has been changed.',
 };
 
+/** The page a form was posted from: /hub/referrals/K7MW-2QX3/notes → /hub/referrals/K7MW-2QX3. */
+function pageOfForm(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path
+    .replace(/^(\/hub\/referrals\/[^/]+)\/.+$/, '$1')
+    .replace(/^(\/hub\/admin\/(?:users|tokens))\/.+$/, '$1')
+    .replace(/^(\/hub\/(?:account|audit))\/.+$/, '$1');
+}
+
+const SESSION_ENDED: Record<string, string> = {
+  '1': `You were signed out because the hub had not been used for ${SESSION_IDLE_MINUTES} minutes. Sign in again to carry on where you were.`,
+  form: `You were signed out because the hub had not been used for ${SESSION_IDLE_MINUTES} minutes, so what you sent was not saved. Sign in again to go back to the page and do it again.`,
+};
+
 function safeNext(next: string | undefined): string {
   if (next && /^\/hub(\/[A-Za-z0-9/_.\-?=&%]*)?$/.test(next) && !next.startsWith('//') && !next.includes('/../')) return next;
   return '/hub/queue';
@@ -179,8 +194,11 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
         const cookies = parseCookiesOf(req);
         const staff = await hub.sessions.lookup(cookies[cookieName(SESSION_COOKIE, secure)]);
         if (!staff) {
-          const next = method === 'GET' ? req.url ?? '/hub/queue' : '/hub/queue';
-          redirect(res, `/hub/login${toQueryString({ next: safeNext(next) === '/hub/queue' ? undefined : safeNext(next) })}`);
+          // Back to the same page after signing in: for a form, the page it was on (what was typed is lost,
+          // and the sign-in page says so when the session had ended).
+          const next = safeNext(method === 'GET' ? req.url ?? '/hub/queue' : pageOfForm(req.url ?? ''));
+          const hadSession = Boolean(cookies[cookieName(SESSION_COOKIE, secure)]);
+          redirect(res, `/hub/login${toQueryString({ next: next === '/hub/queue' ? undefined : next, ended: hadSession ? (method === 'POST' ? 'form' : '1') : undefined })}`);
           return;
         }
         const principal = staffPrincipal(staff);
@@ -237,6 +255,7 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
       error,
       username,
       next: field(queryOf(req), 'next'),
+      ended: error ? undefined : SESSION_ENDED[field(queryOf(req), 'ended') ?? ''],
     });
   };
 

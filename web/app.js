@@ -39,14 +39,31 @@
     window.location.replace(EXIT_URL);
   }
 
+  // Inside a chat message's own content, and in the chat's keyboard help, Esc belongs to the chat: its
+  // keyboard help says "Exit message: Escape key". Everywhere else (the message box too) Esc leaves at once;
+  // from inside a message, a second Esc leaves.
+  var CHAT_OWNS_ESCAPE = '.webchat__basic-transcript__activity, .webchat__keyboard-help';
+
   byId('quick-exit').addEventListener('click', quickExit);
   document.addEventListener(
     'keydown',
     function (event) {
-      if (event.key === 'Escape' || event.key === 'Esc') quickExit(event);
+      if (event.key !== 'Escape' && event.key !== 'Esc') return;
+      var target = event.target;
+      if (target && target.closest && target.closest(CHAT_OWNS_ESCAPE)) return;
+      quickExit(event);
     },
     true,
   );
+
+  // The sticky banner's real height (it grows when its text wraps, or when text is enlarged): the page keeps
+  // that much room above anything that takes keyboard focus, so focus is never hidden under it (WCAG 2.4.11).
+  function measureBanner() {
+    var banner = document.querySelector('.banner');
+    if (banner) document.documentElement.style.setProperty('--banner-height', banner.offsetHeight + 'px');
+  }
+  measureBanner();
+  window.addEventListener('resize', measureBanner);
 
   // ---------------------------------------------------------------- chat
 
@@ -80,11 +97,15 @@
   }
 
   function fail(id) {
+    var focusWasInChat = document.activeElement && byId('chat').contains(document.activeElement);
     stopChat();
     setStatus('');
     var host = byId('webchat');
     if (host) host.hidden = true;
     show(id, true);
+    // The message is an alert (announced); keyboard focus, which was in the chat just hidden, moves to it.
+    var message = byId(id);
+    if (message && (focusWasInChat || document.activeElement === document.body)) message.focus();
   }
 
   function styleOptions() {
@@ -108,8 +129,7 @@
       suggestedActionHeight: 44,
       subtle: '#4a4a4a',
       timestampColor: '#4a4a4a',
-      botAvatarInitials: 'SS',
-      userAvatarInitials: 'You',
+      // No avatars: Web Chat reads an avatar's initials aloud with every message ("Bot SS said").
     };
   }
 

@@ -205,6 +205,69 @@ describeBrowser('web chat page in Chromium', () => {
     await context.close();
   });
 
+  it('on a short screen (400% zoom), nothing the keyboard reaches is hidden under the banner', async () => {
+    const { context, page } = await open({ width: 320, height: 256 });
+    await page.goto(`${t.url}/`);
+    await toolbar(page).getByRole('button').first().waitFor({ timeout: 30000 });
+    await connected(page);
+    const hidden: string[] = [];
+    const check = async (key: string) => {
+      await page.keyboard.press(key);
+      const where = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        const banner = document.querySelector('.banner') as HTMLElement;
+        if (!el || el === document.body || banner.contains(el)) return null;
+        const r = el.getBoundingClientRect();
+        const b = banner.getBoundingClientRect();
+        const sticky = getComputedStyle(banner).position === 'sticky';
+        // Hidden: entirely under a banner that stays on screen.
+        return { what: `${el.tagName.toLowerCase()}.${el.className}`.slice(0, 60), hidden: sticky && r.bottom <= b.bottom && r.bottom > 0 };
+      });
+      if (where?.hidden) hidden.push(`${key}: ${where.what}`);
+    };
+    for (let i = 0; i < 12; i++) await check('Tab');
+    for (let i = 0; i < 8; i++) await check('Shift+Tab');
+    expect(hidden).toEqual([]);
+    await context.close();
+  });
+
+  it('when the chat ends, the message is announced and keyboard focus moves to it; Esc inside a message is the chat\'s', async () => {
+    const { context, page, external } = await open();
+    await page.goto(`${t.url}/`);
+    await toolbar(page).getByRole('button').first().waitFor({ timeout: 30000 });
+    await connected(page);
+    // Esc pressed inside a message's own content belongs to the chat ("Exit message" in its keyboard help): no exit.
+    const inMessage = await page.evaluate(() => {
+      const activity = document.querySelector('.webchat__basic-transcript__activity');
+      if (!activity) return false;
+      activity.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+      return true;
+    });
+    expect(inMessage).toBe(true);
+    await page.waitForTimeout(200);
+    expect(external).toEqual([]);
+
+    // A tab asleep past the chat's time limit, with focus in the message box: the chat ends.
+    await sendBox(page).focus();
+    await page.evaluate(() => {
+      const realNow = Date.now.bind(Date);
+      let visibility = 'hidden';
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => visibility });
+      document.dispatchEvent(new Event('visibilitychange'));
+      Date.now = () => realNow() + 26 * 60 * 1000;
+      visibility = 'visible';
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const ended = page.locator('#chat-timeout');
+    await ended.waitFor({ state: 'visible' });
+    expect(await ended.getAttribute('role')).toBe('alert');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('chat-timeout');
+    // Its button starts a new chat.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('chat-timeout-restart');
+    await context.close();
+  });
+
   it('on a phone: the "Leave this site" button works by keyboard and by tap, and the page passes axe', async () => {
     const { context, page, external, problems } = await open({ width: 390, height: 844 });
     await page.goto(`${t.url}/`);

@@ -117,6 +117,23 @@ describe('sign in', () => {
     await t.services.db.staffSession.updateMany({ data: { expiresAt: new Date(Date.now() - 1000) } });
     expect((await c.get('/hub/queue')).status).toBe(303);
   });
+
+  test('a form sent after the session ended: the sign-in page says what happened and leads back to the same referral', async () => {
+    const ref = await makeReferral(t.services);
+    const c = new Client(t.url);
+    await c.login('tina');
+    await c.get(`/hub/referrals/${ref}`);
+    const csrf = c.csrf();
+    await t.services.db.staffSession.updateMany({ where: { user: { username: 'tina' } }, data: { lastSeenAt: new Date(Date.now() - 2 * 60 * 60_000) } });
+    const sent = await c.post(`/hub/referrals/${ref}/notes`, { _csrf: csrf, note: 'Spoke to the school.' });
+    expect(sent.status).toBe(303);
+    expect(sent.location).toBe(`/hub/login?next=${encodeURIComponent(`/hub/referrals/${ref}`)}&ended=form`);
+    const login = await c.get(sent.location!);
+    expect(login.text).toContain('you were signed out because the hub had not been used'.replace(/^y/, 'Y'));
+    expect(login.text).toContain('what you sent was not saved');
+    const signedIn = await c.post('/hub/login', { username: 'tina', password: PASSWORD, next: `/hub/referrals/${ref}` });
+    expect(signedIn.location).toBe(`/hub/referrals/${ref}`);
+  });
 });
 
 describe('CSRF', () => {

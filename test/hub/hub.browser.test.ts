@@ -169,4 +169,21 @@ interface AxeViolation {
 
     expect(cspViolations).toEqual([]);
   });
+
+  test('reflow (WCAG 1.4.10): at 320 and 640 CSS px wide, no page needs sideways scrolling', async () => {
+    // Still signed in from the test above. The referral page has linked referrals and picked-out details.
+    const wide: string[] = [];
+    for (const width of [320, 640]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const p of ['/hub/queue', `/hub/referrals/${urgent}`, '/hub/dashboard']) {
+        await page.goto(`${t.url}${p}`);
+        // Open every "Show the data as a table", so the tables inside are measured too.
+        for (const d of await page.locator('details').all()) await d.evaluate((el) => ((el as HTMLDetailsElement).open = true));
+        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (scrollWidth > width) wide.push(`${p} at ${width}: ${scrollWidth}px`);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(wide).toEqual([]);
+  });
 });
