@@ -111,6 +111,8 @@ const DONE_MESSAGES: Record<string, string> = {
   'password-changed': 'Your password has been changed.',
 };
 
+const USER_ACTION_NAMES: Record<string, string> = { password: 'New password', disable: 'Disable', enable: 'Enable', unlock: 'Unlock' };
+
 /** The page a form was posted from: /hub/referrals/K7MW-2QX3/notes → /hub/referrals/K7MW-2QX3. */
 function pageOfForm(url: string): string {
   const path = url.split('?')[0] ?? '';
@@ -709,7 +711,7 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
   });
 
   // ------------------------------------------------------------------ users (admin)
-  const showUsers = async (ctx: WebCtx, status: number, extra: { error?: string; done?: string; form?: Record<string, string | undefined> } = {}) => {
+  const showUsers = async (ctx: WebCtx, status: number, extra: { error?: string; done?: string; form?: Record<string, string | undefined>; openPasswordFor?: string } = {}) => {
     const users = await hub.users.list();
     const now = new Date();
     render(ctx.res, 'users.njk', status, {
@@ -748,8 +750,12 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
       try {
         await fn(pathParam(ctx.req, 'id'), ctx, body);
       } catch (e) {
-        if (e instanceof UserError) return showUsers(ctx, e.code === 'not_found' ? 404 : 400, { error: e.message });
-        throw e;
+        if (!(e instanceof UserError)) throw e;
+        // Say which account and which form the problem is with; the row's password form opens again.
+        const id = pathParam(ctx.req, 'id');
+        const user = e.code === 'not_found' ? null : await hub.users.find(id);
+        const where = user ? `${USER_ACTION_NAMES[suffix] ?? 'Change'} for ${user.username}: ` : '';
+        return showUsers(ctx, e.code === 'not_found' ? 404 : 400, { error: `${where}${e.message}`, ...(user && suffix === 'password' ? { openPasswordFor: user.id } : {}) });
       }
       redirect(ctx.res, `/hub/admin/users?done=${done}`);
     });

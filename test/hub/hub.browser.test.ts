@@ -170,6 +170,18 @@ interface AxeViolation {
     expect(cspViolations).toEqual([]);
   });
 
+  test('a form error is where keyboard focus starts, and the page title says so', async () => {
+    await page.goto(`${t.url}/hub/account`);
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill('copper meadow signal 81');
+    await page.getByLabel('New password again').fill('copper meadow signal 82');
+    await page.getByRole('button', { name: /change password/i }).click();
+    await page.waitForLoadState();
+    expect(await page.title()).toMatch(/^Error: /);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('alert');
+    await axe('form error');
+  });
+
   test('reflow (WCAG 1.4.10): at 320 and 640 CSS px wide, no page needs sideways scrolling', async () => {
     // Still signed in from the test above. The referral page has linked referrals and picked-out details.
     const wide: string[] = [];
