@@ -33,6 +33,8 @@ export const SCOPES = ['referrals:read', 'referrals:write', 'export'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const STATUSES = ['new', 'triaged', 'assigned', 'closed'] as const;
+/** Why the service itself changed a referral (labels in content/hub/labels.yml, system_reason). */
+export const SYSTEM_REASONS = ['reporter_addendum'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export const AGENCIES = [

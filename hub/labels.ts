@@ -16,6 +16,7 @@ import {
   SCOPES,
   SOURCE_EVALUATIONS,
   STATUSES,
+  SYSTEM_REASONS,
   type Agency,
   type Outcome,
   type Role,
@@ -45,6 +46,7 @@ const LABEL_CODES = {
   source_evaluation: SOURCE_EVALUATIONS,
   intel_assessment: INTEL_ASSESSMENTS,
   handling_code: HANDLING_CODES,
+  system_reason: SYSTEM_REASONS,
 } as const satisfies Record<string, readonly string[]>;
 
 type LabelSets = { [K in keyof typeof LABEL_CODES]: Record<(typeof LABEL_CODES)[K][number], string> };
@@ -81,6 +83,7 @@ export interface HubLabels {
   readonly SOURCE_EVALUATION_LABELS: Record<string, string>;
   readonly INTEL_ASSESSMENT_LABELS: Record<string, string>;
   readonly HANDLING_CODE_LABELS: Record<string, string>;
+  readonly SYSTEM_REASON_LABELS: Record<string, string>;
 }
 
 /** The hub's labels from the service's own content folder (the one its configuration names). */
@@ -103,6 +106,7 @@ export function hubLabels(contentDir: string): HubLabels {
     SOURCE_EVALUATION_LABELS: sets.source_evaluation,
     INTEL_ASSESSMENT_LABELS: sets.intel_assessment,
     HANDLING_CODE_LABELS: sets.handling_code,
+    SYSTEM_REASON_LABELS: sets.system_reason,
   };
 }
 

@@ -178,9 +178,12 @@ export class ReferralStore {
   ): Promise<boolean> {
     const referral = await this.db.referral.findUnique({
       where: { reference },
-      select: { id: true, indicators: { select: { code: true } }, entities: { select: { kind: true, value: true } } },
+      select: { id: true, status: true, indicators: { select: { code: true } }, entities: { select: { kind: true, value: true } } },
     });
     if (!referral) return false;
+    // New information on a closed referral must not go unseen: it reopens (back in the open queue, in its
+    // place by urgency and age), with the reason in its history. Closing again is a decision for staff.
+    const reopen = referral.status === 'closed';
     const addendumId = crypto.randomUUID();
     const knownCodes = new Set(referral.indicators.map((i) => i.code));
     const knownEntities = new Set(referral.entities.map((e) => `${e.kind}\u0000${e.value}`));
@@ -201,7 +204,29 @@ export class ReferralStore {
         this.db.referralIndicator.create({ data: { referralId: referral.id, code: i.code, source: i.source, addendumId } }),
       ),
       ...newEntities.map((e) => this.db.referralEntity.create({ data: { referralId: referral.id, ...e } })),
-      this.db.referral.update({ where: { id: referral.id }, data: { version: { increment: 1 } } }),
+      this.db.referral.update({
+        where: { id: referral.id },
+        data: {
+          version: { increment: 1 },
+          ...(reopen ? { status: 'triaged', closedAt: null, outcome: null, closeReason: null, assignedAgency: null } : {}),
+        },
+      }),
+      ...(reopen
+        ? [
+            this.db.referralEvent.create({
+              data: {
+                id: crypto.randomUUID(),
+                referralId: referral.id,
+                actorId: null,
+                kind: 'transition',
+                fromStatus: 'closed',
+                toStatus: 'triaged',
+                // Staff read the reason's words from content/hub/labels.yml (system_reason).
+                body: JSON.stringify({ change: 'reopen', systemReason: 'reporter_addendum', addendumId }),
+              },
+            }),
+          ]
+        : []),
     ]);
     return true;
   }

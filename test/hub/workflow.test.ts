@@ -261,6 +261,30 @@ describe('role rules', () => {
   });
 });
 
+describe('new information on a closed referral', () => {
+  test('a reporter adding to a closed referral reopens it: back in the open queue, with the reason in its history', async () => {
+    const ref = await makeReferral(t.services, { urgency: 'high' });
+    await t.services.db.referral.update({
+      where: { reference: ref },
+      data: { status: 'closed', closedAt: new Date(), outcome: 'no_further_action', closeReason: 'Nothing more to do.', triagedAt: new Date() },
+    });
+    expect((await triager.get('/hub/queue')).text).not.toContain(ref);
+    const added = await t.services.referrals.addAddendum(ref, {
+      channel: 'webchat',
+      text: 'He is back at the flat tonight.',
+      indicators: [],
+      entities: { phones: [], vehicles: [], postcodes: [], addresses: [], names: [], handles: [] },
+    });
+    expect(added).toBe(true);
+    const row = await t.services.db.referral.findUniqueOrThrow({ where: { reference: ref } });
+    expect(row).toMatchObject({ status: 'triaged', closedAt: null, outcome: null });
+    expect((await triager.get('/hub/queue')).text).toContain(ref);
+    const page = await triager.get(`/hub/referrals/${ref}`);
+    expect(page.text).toContain('The reporter added information after this referral was closed, so it was reopened.');
+    expect(page.text).toContain('He is back at the flat tonight.');
+  });
+});
+
 describe('referral page', () => {
   test('shows structured fields with labels, reasons, entities, addenda and linked referrals', async () => {
     const a = await makeReferral(t.services, {
