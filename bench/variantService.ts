@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     // The first turn of a new SMS conversation, as the sms phase sends it.
     const replies = await services.runner.run({ channelId: 'sms', conversationId: 'variant', userId: 'variant', text: 'what is cuckooing' });
     const json = JSON.stringify(replies);
-    services.runner.run = () => Promise.resolve(JSON.parse(json));
+    // Every channel's turn goes through BotRunner.turn (run calls it too): stub that one.
+    services.runner.turn = () => Promise.resolve({ replies: JSON.parse(json), sensitiveInput: false });
   } else {
     const memory = new MemoryStorage();
     const storage = services.storage;
