@@ -27,6 +27,8 @@ export interface DangerRules {
   rules: DangerRule[];
   /** Whole-message patterns that are learning questions, not danger. */
   exceptions: RegExp[];
+  /** Groups that together say it is over and the person is safe ("two years ago ... I'm ok now"): every group must match. */
+  overAndSafe: RegExp[];
   spellings: ReadonlyMap<string, string>;
   /** Symbols (emoji) read as words before matching: 🆘 → "sos". */
   symbols: ReadonlyArray<readonly [string, string]>;
@@ -37,6 +39,8 @@ export interface DangerRules {
 
 export interface DangerMatch {
   matched: boolean;
+  /** The message says the danger is in the past and over (over_and_safe): the classifier is not asked either. */
+  over?: boolean;
   rule?: string;
   category?: DangerCategory;
 }
@@ -186,6 +190,7 @@ interface RawRule {
 }
 
 interface RawFile {
+  over_and_safe?: unknown;
   classifier_threshold?: unknown;
   spellings?: unknown;
   symbols?: unknown;
@@ -253,9 +258,18 @@ export function loadDangerRules(file: string = defaultDangerFile()): DangerRules
       }
     });
   }
+  const overAndSafe: RegExp[] = [];
+  if (raw.over_and_safe !== undefined && raw.over_and_safe !== null) {
+    if (!Array.isArray(raw.over_and_safe) || raw.over_and_safe.length < 2) throw new Error(`${file}: "over_and_safe" must be a list of at least two phrase lists`);
+    raw.over_and_safe.forEach((group: unknown, g: number) => {
+      const re = compileList(Array.isArray(group) ? group : [group], spellings, `${file}: over_and_safe[${g}]`);
+      if (!re) throw new Error(`${file}: over_and_safe[${g}] is empty`);
+      overAndSafe.push(re);
+    });
+  }
   const t = Number(raw.classifier_threshold);
   const classifierThreshold = Number.isFinite(t) && t > 0 && t <= 1 ? t : DEFAULT_CLASSIFIER_THRESHOLD;
-  return { rules, exceptions, spellings, symbols, classifierThreshold, source: file };
+  return { rules, exceptions, overAndSafe, spellings, symbols, classifierThreshold, source: file };
 }
 
 // ------------------------------------------------------------------ matching
@@ -279,6 +293,7 @@ export function matchDanger(text: string, rules: DangerRules): DangerMatch {
   }
   if (norm.length < 2) return { matched: false };
   for (const ex of rules.exceptions) if (ex.test(norm)) return { matched: false };
+  if (rules.overAndSafe?.length && rules.overAndSafe.every((re) => re.test(norm))) return { matched: false, over: true };
   for (const rule of rules.rules) {
     if (rule.unless && rule.unless.test(norm)) continue;
     if (rule.whole && rule.whole.test(norm)) return { matched: true, rule: rule.id, category: rule.category };
@@ -304,7 +319,7 @@ export async function detectDanger(
 ): Promise<DangerDecision> {
   const byRule = matchDanger(text, rules);
   if (byRule.matched) return { danger: true, by: 'rule', rule: byRule.rule, category: byRule.category };
-  if (!nlu) return { danger: false, by: null };
+  if (!nlu || byRule.over) return { danger: false, by: null };
   try {
     const res = (await nlu.classify(text, locale)) as { intent: string; score: number; dangerScore?: number };
     const score =

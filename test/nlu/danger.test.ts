@@ -142,6 +142,23 @@ describe('phrase syntax', () => {
     expect(() => loadDangerRules(file)).toThrow(/bad\.yml: symbols/);
   });
 
+  it('over_and_safe: past AND safe now is not danger, and the classifier is not asked; either alone still is', async () => {
+    const over = "I was stabbed two years ago but I'm ok now";
+    expect(matchDanger(over, rules)).toEqual({ matched: false, over: true });
+    let asked = 0;
+    const alarmist = { classify: async () => ((asked += 1), { intent: 'danger.immediate', score: 1, dangerScore: 1 }) };
+    await expect(detectDanger(over, alarmist, rules)).resolves.toEqual({ danger: false, by: null });
+    expect(asked).toBe(0);
+    // Past without "safe now", or "now" without being safe, stays danger.
+    expect(matchDanger('I was stabbed two years ago and they said they will do it again tonight', rules).matched).toBe(true);
+    expect(matchDanger("I used to self harm and now I'm doing it again", rules).matched).toBe(true);
+    // A file must give at least two lists (past, and safe now).
+    const dir = mkdtempSync(join(tmpdir(), 'danger-'));
+    const file = join(dir, 'over.yml');
+    writeFileSync(file, 'over_and_safe:\n  - - years ago\nrules:\n  - id: ok\n    any:\n      - sos\n');
+    expect(() => loadDangerRules(file)).toThrow(/over_and_safe/);
+  });
+
   it('symbols are read as the words they stand for', () => {
     for (const text of ['🆘', '🆘🆘🆘', 'help 🔪', '🚨🚨']) expect({ text, matched: matchDanger(text, rules).matched }).toEqual({ text, matched: true });
     expect(matchDanger('😀 thanks', rules).matched).toBe(false);
