@@ -68,6 +68,8 @@ const schema = z.object({
   TARGET_HIGH_MINUTES: positiveInt(24 * 60),
   TARGET_STANDARD_MINUTES: positiveInt(5 * 24 * 60),
   HUB_SESSION_HOURS: positiveInt(8),
+  // Minutes without using the hub before a session ends (a warning comes first).
+  HUB_SESSION_IDLE_MINUTES: z.coerce.number().int().min(2).max(24 * 60).default(60),
 
   // Abuse limits on public endpoints
   RATE_LIMIT_PER_CONVERSATION: positiveInt(30), // messages per minute

@@ -37,7 +37,7 @@ export class Hub {
     const { db, config } = services;
     this.audit = new AuditLogService(db);
     this.users = new StaffUsers(db, this.audit);
-    this.sessions = new Sessions(db, { hours: config.HUB_SESSION_HOURS });
+    this.sessions = new Sessions(db, { hours: config.HUB_SESSION_HOURS, idleMinutes: config.HUB_SESSION_IDLE_MINUTES });
     this.tokens = new ApiTokens(db, this.audit);
     this.workflow = new Workflow(db, this.audit);
     const contentDir = services.content?.dir ?? resolveContentDir(config.CONTENT_DIR);

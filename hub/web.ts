@@ -26,7 +26,6 @@ import {
   QUEUE_PAGE_SIZE,
   ROLES,
   SCOPES,
-  SESSION_IDLE_MINUTES,
   SOURCE_EVALUATIONS,
   type Role,
 } from './constants';
@@ -122,10 +121,12 @@ function pageOfForm(url: string): string {
     .replace(/^(\/hub\/(?:account|audit))\/.+$/, '$1');
 }
 
-const SESSION_ENDED: Record<string, string> = {
-  '1': `You were signed out because the hub had not been used for ${SESSION_IDLE_MINUTES} minutes. Sign in again to carry on where you were.`,
-  form: `You were signed out because the hub had not been used for ${SESSION_IDLE_MINUTES} minutes, so what you sent was not saved. Sign in again to go back to the page and do it again.`,
-};
+function sessionEnded(kind: string | undefined, idleMinutes: number): string | undefined {
+  const why = `You were signed out because the hub had not been used for ${idleMinutes} minutes`;
+  if (kind === '1') return `${why}. Sign in again to carry on where you were.`;
+  if (kind === 'form') return `${why}, so what you sent was not saved. Sign in again to go back to the page and do it again.`;
+  return undefined;
+}
 
 function safeNext(next: string | undefined): string {
   if (next && /^\/hub(\/[A-Za-z0-9/_.\-?=&%]*)?$/.test(next) && !next.startsWith('//') && !next.includes('/../')) return next;
@@ -136,6 +137,10 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
   const { db, logger, L } = hub;
   const staticDir = hubAssetDir('static');
   const css = fs.readFileSync(path.join(staticDir, 'hub.css'));
+  const sessionJs = fs.readFileSync(path.join(staticDir, 'session.js'));
+  // The idle sign-out and its warning: 5 minutes before, or halfway for a short limit (WCAG 2.2.1).
+  const idleMinutes = hub.services.config.HUB_SESSION_IDLE_MINUTES;
+  const idleWarning = { idleSeconds: idleMinutes * 60, warnMinutes: Math.min(5, Math.floor(idleMinutes / 2)) };
 
   const render = (res: HubResponse, template: string, status: number, vars: Record<string, unknown>, ctx?: WebCtx): void => {
     const html = hub.env.render(template, {
@@ -144,6 +149,7 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
         ? {
             user: { username: ctx.staff.user.username, role: ctx.role, roleLabel: L.ROLE_LABELS[ctx.role] },
             csrf: ctx.csrf,
+            idleWarning,
             isSupervisor: SUPERVISOR_ROLES.includes(ctx.role),
             isAdmin: ctx.role === 'admin',
           }
@@ -245,6 +251,18 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
     onError,
     { public: true },
   );
+  mount(
+    server,
+    hub.routes,
+    'GET',
+    '/hub/static/session.js',
+    async (req, res) => {
+      setSecurityHeaders(res, hub.isSecure(req));
+      send(res, 200, 'text/javascript; charset=utf-8', sessionJs, { 'Cache-Control': 'public, max-age=3600' });
+    },
+    onError,
+    { public: true },
+  );
 
   // ------------------------------------------------------------------ sign in
   const renderLogin = (req: HubRequest, res: HubResponse, status: number, error?: string, username?: string): void => {
@@ -257,7 +275,7 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
       error,
       username,
       next: field(queryOf(req), 'next'),
-      ended: error ? undefined : SESSION_ENDED[field(queryOf(req), 'ended') ?? ''],
+      ended: error ? undefined : sessionEnded(field(queryOf(req), 'ended'), idleMinutes),
     });
   };
 
@@ -333,6 +351,12 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
   });
 
   page('GET', '/hub', {}, async (ctx) => redirect(ctx.res, '/hub/queue'));
+
+  // "Stay signed in": a signed-in request (with its CSRF token) keeps the session going.
+  page('POST', '/hub/session/keepalive', {}, async (ctx) => {
+    await hub.sessions.touch(ctx.staff.session.id);
+    send(ctx.res, 204, 'text/plain; charset=utf-8', '');
+  });
 
   // ------------------------------------------------------------------ queue
   const filterOptions = () => ({

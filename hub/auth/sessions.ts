@@ -62,6 +62,11 @@ export class Sessions {
     return { session, user };
   }
 
+  /** The session was used now (it does not end as idle until the idle limit has passed again). */
+  async touch(sessionId: string, now = new Date()): Promise<void> {
+    await this.db.staffSession.updateMany({ where: { id: sessionId }, data: { lastSeenAt: now } });
+  }
+
   async destroy(cookieValue: string | undefined): Promise<void> {
     if (!cookieValue) return;
     await this.db.staffSession.deleteMany({ where: { id: sha256Hex(cookieValue) } });

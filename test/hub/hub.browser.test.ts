@@ -182,6 +182,36 @@ interface AxeViolation {
     await axe('form error');
   });
 
+  test('before the idle sign-out, a warning takes focus and "Stay signed in" keeps the session (WCAG 2.2.1)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await context.newPage();
+    await p.clock.install();
+    await p.goto(`${t.url}/hub/login`);
+    await p.getByLabel('Username').fill('sam');
+    await p.getByLabel('Password').fill(PASSWORD);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(/\/hub\/queue$/);
+    const warning = p.locator('#session-warning');
+    expect(await warning.isVisible()).toBe(false);
+    // 55 minutes without using the hub (the default limit is 60).
+    await p.clock.fastForward('55:01');
+    await warning.waitFor({ state: 'visible' });
+    expect(await warning.getAttribute('role')).toBe('alert');
+    expect(await warning.textContent()).toContain('signed out in 5 minutes');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Stay signed in');
+    // The server sees the session as nearly idle; "Stay signed in" makes it fresh again.
+    const session = await t.services.db.staffSession.findFirstOrThrow({ where: { user: { username: 'sam' } }, orderBy: { createdAt: 'desc' } });
+    await t.services.db.staffSession.update({ where: { id: session.id }, data: { lastSeenAt: new Date(Date.now() - 55 * 60_000) } });
+    const kept = p.waitForResponse((r) => r.url().endsWith('/hub/session/keepalive'));
+    await p.keyboard.press('Enter');
+    expect((await kept).status()).toBe(204);
+    await warning.waitFor({ state: 'hidden' });
+    const after = await t.services.db.staffSession.findUniqueOrThrow({ where: { id: session.id } });
+    expect(after.lastSeenAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(cspViolations).toEqual([]);
+    await context.close();
+  });
+
   test('reflow (WCAG 1.4.10): at 320 and 640 CSS px wide, no page needs sideways scrolling', async () => {
     // Still signed in from the test above. The referral page has linked referrals and picked-out details.
     const wide: string[] = [];
