@@ -136,8 +136,6 @@ function safeNext(next: string | undefined): string {
 export function registerWeb(hub: Hub, server: RouteServer): void {
   const { db, logger, L } = hub;
   const staticDir = hubAssetDir('static');
-  const css = fs.readFileSync(path.join(staticDir, 'hub.css'));
-  const sessionJs = fs.readFileSync(path.join(staticDir, 'session.js'));
   // The idle sign-out and its warning: 5 minutes before, or halfway for a short limit (WCAG 2.2.1).
   const idleMinutes = hub.services.config.HUB_SESSION_IDLE_MINUTES;
   const idleWarning = { idleSeconds: idleMinutes * 60, warnMinutes: Math.min(5, Math.floor(idleMinutes / 2)) };
@@ -239,30 +237,25 @@ export function registerWeb(hub: Hub, server: RouteServer): void {
   const parseCookiesOf = (req: HubRequest): Record<string, string> => parseCookies(req.headers.cookie);
 
   // ------------------------------------------------------------------ static
-  mount(
-    server,
-    hub.routes,
-    'GET',
-    '/hub/static/hub.css',
-    async (req, res) => {
-      setSecurityHeaders(res, hub.isSecure(req));
-      send(res, 200, 'text/css; charset=utf-8', css, { 'Cache-Control': 'public, max-age=3600' });
-    },
-    onError,
-    { public: true },
-  );
-  mount(
-    server,
-    hub.routes,
-    'GET',
-    '/hub/static/session.js',
-    async (req, res) => {
-      setSecurityHeaders(res, hub.isSecure(req));
-      send(res, 200, 'text/javascript; charset=utf-8', sessionJs, { 'Cache-Control': 'public, max-age=3600' });
-    },
-    onError,
-    { public: true },
-  );
+  const STATIC_FILES: Array<[file: string, type: string]> = [
+    ['hub.css', 'text/css; charset=utf-8'],
+    ['session.js', 'text/javascript; charset=utf-8'],
+  ];
+  for (const [file, type] of STATIC_FILES) {
+    const body = fs.readFileSync(path.join(staticDir, file));
+    mount(
+      server,
+      hub.routes,
+      'GET',
+      `/hub/static/${file}`,
+      async (req, res) => {
+        setSecurityHeaders(res, hub.isSecure(req));
+        send(res, 200, type, body, { 'Cache-Control': 'public, max-age=3600' });
+      },
+      onError,
+      { public: true },
+    );
+  }
 
   // ------------------------------------------------------------------ sign in
   const renderLogin = (req: HubRequest, res: HubResponse, status: number, error?: string, username?: string): void => {
