@@ -177,6 +177,15 @@ function compileList(
   return new RegExp(wholeMessage ? `^(?:${body})$` : body);
 }
 
+/** A list of phrase lists where every list must match: one regex per list. */
+function compileGroups(groups: unknown[], spellings: ReadonlyMap<string, string>, where: string): RegExp[] {
+  return groups.map((group: unknown, g: number) => {
+    const re = compileList(Array.isArray(group) ? group : [group], spellings, `${where}[${g}]`);
+    if (!re) throw new Error(`${where}[${g}] is empty`);
+    return re;
+  });
+}
+
 // ------------------------------------------------------------------ loading
 
 interface RawRule {
@@ -234,11 +243,7 @@ export function loadDangerRules(file: string = defaultDangerFile()): DangerRules
     let all: RegExp[] | undefined;
     if (r.all !== undefined) {
       if (!Array.isArray(r.all) || r.all.length === 0) throw new Error(`${where}: "all" must be a list of phrase lists`);
-      all = r.all.map((group: unknown, g: number) => {
-        const re = compileList(Array.isArray(group) ? group : [group], spellings, `${where} all[${g}]`);
-        if (!re) throw new Error(`${where}: all[${g}] is empty`);
-        return re;
-      });
+      all = compileGroups(r.all, spellings, `${where} all`);
     }
     const whole = compileList(r.whole, spellings, `${where} whole`, true);
     if (!any && !all && !whole) throw new Error(`${where}: needs "any", "all" or "whole"`);
@@ -258,14 +263,10 @@ export function loadDangerRules(file: string = defaultDangerFile()): DangerRules
       }
     });
   }
-  const overAndSafe: RegExp[] = [];
+  let overAndSafe: RegExp[] = [];
   if (raw.over_and_safe !== undefined && raw.over_and_safe !== null) {
     if (!Array.isArray(raw.over_and_safe) || raw.over_and_safe.length < 2) throw new Error(`${file}: "over_and_safe" must be a list of at least two phrase lists`);
-    raw.over_and_safe.forEach((group: unknown, g: number) => {
-      const re = compileList(Array.isArray(group) ? group : [group], spellings, `${file}: over_and_safe[${g}]`);
-      if (!re) throw new Error(`${file}: over_and_safe[${g}] is empty`);
-      overAndSafe.push(re);
-    });
+    overAndSafe = compileGroups(raw.over_and_safe, spellings, `${file}: over_and_safe`);
   }
   const t = Number(raw.classifier_threshold);
   const classifierThreshold = Number.isFinite(t) && t > 0 && t <= 1 ? t : DEFAULT_CLASSIFIER_THRESHOLD;
